@@ -1,1 +1,176 @@
-fn main() {}
+//! keepalived-rs: the daemon binary. Parses keepalived's command line, loads
+//! keepalived.conf, and runs the VRRP engine until SIGTERM/SIGINT.
+#![deny(unsafe_code)]
+
+mod cli;
+mod engine;
+mod garp;
+mod netlink;
+mod pidfile;
+mod run;
+mod socket;
+mod sys;
+
+use clap::Parser;
+use keepalived_config::{LoadOptions, Loaded, Severity};
+use std::io::Write;
+use std::process::ExitCode;
+use tracing::{error, info, warn};
+
+/// keepalived's exit codes (reference §7.4).
+const EXIT_FATAL: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+const EXIT_NO_CONFIG: u8 = 6;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    if args.version {
+        println!("keepalived-rs {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if let Some(out) = &args.config_test {
+        return config_test(&args, out);
+    }
+    init_logging(&args);
+    if args.check {
+        error!("-C/--check: the LVS checker is not part of keepalived-rs");
+        return ExitCode::from(EXIT_FATAL);
+    }
+    if let Some(ns) = &args.namespace {
+        error!("-s/--namespace {ns}: not supported yet; start keepalived-rs with `ip netns exec {ns}`");
+        return ExitCode::from(EXIT_FATAL);
+    }
+    let loaded = match load(&args) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for d in &loaded.diagnostics {
+        match d.severity {
+            Severity::Warning => warn!("{d}"),
+            Severity::Error | Severity::Fatal => error!("{d}"),
+        }
+    }
+    if loaded.has_fatal() {
+        error!("configuration cannot run; exiting");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    if args.dump_conf {
+        info!("configuration: {:#?}", loaded.config);
+    }
+    if !args.dont_fork {
+        if let Err(e) = nix::unistd::daemon(false, args.log_console) {
+            error!("cannot daemonise: {e}");
+            return ExitCode::from(EXIT_FATAL);
+        }
+    }
+    let _pidfile = match pidfile::PidFile::create(&args.pid) {
+        Ok(p) => p,
+        Err(e @ pidfile::PidFileError::AlreadyRunning { .. }) => {
+            info!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::from(EXIT_FATAL);
+        }
+    };
+    let opts = run::RunOptions {
+        keep_vips_on_exit: args.dont_release_vrrp,
+    };
+    match run::run(loaded.config, opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e:#}");
+            if e.downcast_ref::<run::RuntimeConfigError>().is_some() {
+                ExitCode::from(EXIT_CONFIG)
+            } else {
+                ExitCode::from(EXIT_FATAL)
+            }
+        }
+    }
+}
+
+fn load_options(args: &cli::Args) -> LoadOptions {
+    LoadOptions {
+        config_id: args.config_id.clone(),
+    }
+}
+
+fn load(args: &cli::Args) -> Result<Loaded, ExitCode> {
+    match keepalived_config::load_file(&args.use_file, &load_options(args)) {
+        Ok(l) => Ok(l),
+        Err(e) => {
+            error!("{e}");
+            Err(ExitCode::from(EXIT_NO_CONFIG))
+        }
+    }
+}
+
+/// `-t[=FILE]`: report every diagnostic and exit 0 (clean), 4 (cannot run),
+/// 5 (errors) or 6 (no configuration file). Unlike keepalived, the worst problem
+/// decides (keepalived keeps the numerically larger class, so fatal configs often
+/// exit 5), and a missing file is 6 rather than 0.
+fn config_test(args: &cli::Args, out: &str) -> ExitCode {
+    let mut sink: Box<dyn Write> = if out.is_empty() {
+        Box::new(std::io::stderr())
+    } else {
+        match std::fs::OpenOptions::new().create(true).append(true).open(out) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("cannot open {out}: {e}");
+                return ExitCode::from(EXIT_FATAL);
+            }
+        }
+    };
+    let loaded = match keepalived_config::load_file(&args.use_file, &load_options(args)) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(sink, "{e}");
+            return ExitCode::from(EXIT_NO_CONFIG);
+        }
+    };
+    let mut worst = loaded.worst();
+    for d in &loaded.diagnostics {
+        let _ = writeln!(sink, "{d}");
+    }
+    // Like keepalived -t, check the interfaces against the live system.
+    for inst in &loaded.config.instances {
+        let mut names: Vec<&str> = inst.interface.iter().map(String::as_str).collect();
+        names.extend(inst.virtual_ipaddress.iter().filter_map(|v| v.dev.as_deref()));
+        for name in names {
+            if nix::net::if_::if_nametoindex(name).is_err() {
+                let _ = writeln!(
+                    sink,
+                    "{}: error: ({}) non-existent interface '{name}'",
+                    inst.location, inst.name
+                );
+                worst = Some(Severity::Fatal);
+            }
+        }
+    }
+    let code = match worst {
+        None | Some(Severity::Warning) => 0,
+        Some(Severity::Error) => 5,
+        Some(Severity::Fatal) => 4,
+    };
+    if code == 0 {
+        let _ = writeln!(sink, "configuration OK: {} VRRP instance(s)", loaded.config.instances.len());
+    }
+    ExitCode::from(code)
+}
+
+fn init_logging(args: &cli::Args) {
+    use tracing_subscriber::EnvFilter;
+    let level = match args.log_detail {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("KEEPALIVED_RS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
+}

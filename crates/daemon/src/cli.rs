@@ -1,0 +1,90 @@
+//! Command line: keepalived's flags, so existing unit files and scripts keep working.
+//! Flags that only matter to keepalived's other subsystems (checker, BFD, SNMP) are
+//! accepted and ignored.
+
+use clap::{ArgAction, Parser};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keepalived-rs",
+    about = "VRRP daemon that runs keepalived.conf unchanged",
+    disable_version_flag = true
+)]
+pub struct Args {
+    /// Use the specified configuration file.
+    #[arg(short = 'f', long = "use-file", default_value = "/etc/keepalived/keepalived.conf")]
+    pub use_file: PathBuf,
+    /// Only run the VRRP subsystem (the only one keepalived-rs has).
+    #[arg(short = 'P', long = "vrrp")]
+    pub vrrp: bool,
+    /// Only run the checker subsystem (not supported: LVS is out of scope).
+    #[arg(short = 'C', long = "check")]
+    pub check: bool,
+    /// Don't run the BFD subsystem (accepted; there is none).
+    #[arg(short = 'B', long = "no_bfd")]
+    pub no_bfd: bool,
+    /// Log to the console (stderr) as well.
+    #[arg(short = 'l', long = "log-console")]
+    pub log_console: bool,
+    /// Detailed log messages (repeat for more).
+    #[arg(short = 'D', long = "log-detail", action = ArgAction::Count)]
+    pub log_detail: u8,
+    /// Syslog facility (accepted; logs go to stderr/journald).
+    #[arg(short = 'S', long = "log-facility")]
+    pub log_facility: Option<String>,
+    /// Don't log via syslog.
+    #[arg(short = 'G', long = "no-syslog")]
+    pub no_syslog: bool,
+    /// Remove VIPs on exit even if not believed set (accepted).
+    #[arg(short = 'X', long = "release-vips")]
+    pub release_vips: bool,
+    /// Don't remove VRRP VIPs, routes and rules on exit.
+    #[arg(short = 'V', long = "dont-release-vrrp")]
+    pub dont_release_vrrp: bool,
+    /// Don't remove IPVS topology on exit (accepted; no LVS).
+    #[arg(short = 'I', long = "dont-release-ipvs")]
+    pub dont_release_ipvs: bool,
+    /// Don't respawn child processes (accepted; there are none).
+    #[arg(short = 'R', long = "dont-respawn")]
+    pub dont_respawn: bool,
+    /// Don't fork the daemon process.
+    #[arg(short = 'n', long = "dont-fork")]
+    pub dont_fork: bool,
+    /// Dump the configuration data.
+    #[arg(short = 'd', long = "dump-conf")]
+    pub dump_conf: bool,
+    /// Pid file.
+    #[arg(short = 'p', long = "pid", default_value = "/run/keepalived.pid")]
+    pub pid: PathBuf,
+    /// VRRP child pid file (accepted; keepalived-rs is one process).
+    #[arg(short = 'r', long = "vrrp_pid")]
+    pub vrrp_pid: Option<PathBuf>,
+    /// Checker child pid file (accepted and ignored).
+    #[arg(short = 'c', long = "checkers_pid")]
+    pub checkers_pid: Option<PathBuf>,
+    /// BFD child pid file (accepted and ignored).
+    #[arg(short = 'b', long = "bfd_pid")]
+    pub bfd_pid: Option<PathBuf>,
+    /// Run in a network namespace (not supported yet: use `ip netns exec`).
+    #[arg(short = 's', long = "namespace")]
+    pub namespace: Option<String>,
+    /// All include checks on (accepted).
+    #[arg(short = 'e', long = "all-config")]
+    pub all_config: bool,
+    /// Config id for `@ID` lines (default: host name up to the first '.').
+    #[arg(short = 'i', long = "config-id")]
+    pub config_id: Option<String>,
+    /// File creation mask (accepted).
+    #[arg(short = 'u', long = "umask")]
+    pub umask: Option<String>,
+    /// Enable core dumps (accepted).
+    #[arg(short = 'm', long = "core-dump")]
+    pub core_dump: bool,
+    /// Check the configuration and exit (0 ok, 4 cannot run, 5 errors, 6 no file).
+    #[arg(short = 't', long = "config-test", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub config_test: Option<String>,
+    /// Print the version and exit.
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+}

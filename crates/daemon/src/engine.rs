@@ -1,0 +1,371 @@
+//! The daemon's synchronous core: owns every VRRP instance, routes received packets
+//! to them by VRID, keeps one timer queue for all of them, and executes the actions
+//! they return (adverts and GARPs are sent at once; address changes are queued to
+//! the netlink worker so they stay in order).
+//!
+//! It is deliberately free of async code so the hot paths (one packet, one timer)
+//! are plain function calls with no allocation.
+
+use crate::garp::{build_garp, GARP_FRAME_LEN};
+use crate::netlink::AddrSpec;
+use crate::socket::{PacketSocket, VrrpSocket};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc::UnboundedSender;
+use tracing::{debug, info, warn};
+use vrrp::{Action, Input, Instance, State, Timestamp};
+
+/// An address change for the netlink worker.
+#[derive(Debug, Clone)]
+pub enum NetlinkOp {
+    Add(AddrSpec),
+    Del(AddrSpec),
+}
+
+/// One interface the daemon uses.
+pub struct Iface {
+    pub name: String,
+    pub index: u32,
+    pub mac: [u8; 6],
+    /// The VRRP socket, for interfaces that carry instances.
+    pub vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
+    /// For gratuitous ARP; `None` if it could not be opened (logged once).
+    pub packet: Option<PacketSocket>,
+    /// Instance index by VRID (`u32::MAX` = none).
+    by_vrid: Box<[u32; 256]>,
+}
+
+impl Iface {
+    pub fn new(
+        name: String,
+        index: u32,
+        mac: [u8; 6],
+        vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
+        packet: Option<PacketSocket>,
+    ) -> Self {
+        Iface {
+            name,
+            index,
+            mac,
+            vrrp,
+            packet,
+            by_vrid: Box::new([u32::MAX; 256]),
+        }
+    }
+}
+
+/// A VIP with the index of the interface (in `Engine::ifaces`) it lives on.
+#[derive(Debug, Clone)]
+pub struct Vip {
+    pub spec: AddrSpec,
+    pub iface: usize,
+}
+
+/// Run-time data of one instance beside its protocol state machine.
+pub struct InstanceRt {
+    pub vrrp: Instance,
+    /// Index into `Engine::ifaces` of the interface adverts go out of.
+    pub iface: usize,
+    /// Source address of our adverts.
+    pub src: Ipv4Addr,
+    /// Multicast group, or the unicast peers.
+    pub dsts: Vec<Ipv4Addr>,
+    pub vips: Vec<Vip>,
+    /// The deadline currently in the timer queue for this instance.
+    scheduled: Option<Timestamp>,
+}
+
+impl InstanceRt {
+    pub fn new(
+        vrrp: Instance,
+        iface: usize,
+        src: Ipv4Addr,
+        dsts: Vec<Ipv4Addr>,
+        vips: Vec<Vip>,
+    ) -> Self {
+        InstanceRt {
+            vrrp,
+            iface,
+            src,
+            dsts,
+            vips,
+            scheduled: None,
+        }
+    }
+}
+
+/// Counters for packets no instance got to see.
+#[derive(Debug, Default, Clone)]
+pub struct DispatchStats {
+    pub malformed: u64,
+    pub truncated: u64,
+    pub unknown_vrid: u64,
+    pub send_errors: u64,
+}
+
+pub struct Engine {
+    pub ifaces: Vec<Iface>,
+    pub instances: Vec<InstanceRt>,
+    timers: BinaryHeap<Reverse<(Timestamp, usize)>>,
+    netlink: Option<UnboundedSender<NetlinkOp>>,
+    /// Leave VIPs in place on exit (`-V`).
+    keep_vips_on_exit: bool,
+    shutting_down: bool,
+    txbuf: Vec<u8>,
+    pub stats: DispatchStats,
+}
+
+impl Engine {
+    pub fn new(
+        ifaces: Vec<Iface>,
+        instances: Vec<InstanceRt>,
+        netlink: UnboundedSender<NetlinkOp>,
+        keep_vips_on_exit: bool,
+    ) -> Self {
+        let mut engine = Engine {
+            ifaces,
+            instances,
+            timers: BinaryHeap::new(),
+            netlink: Some(netlink),
+            keep_vips_on_exit,
+            shutting_down: false,
+            txbuf: Vec::with_capacity(1500),
+            stats: DispatchStats::default(),
+        };
+        for (i, inst) in engine.instances.iter().enumerate() {
+            let vrid = usize::from(inst.vrrp.config().vrid);
+            if let Some(iface) = engine.ifaces.get_mut(inst.iface) {
+                iface.by_vrid[vrid] = i as u32;
+            }
+        }
+        engine
+    }
+
+    /// Starts every instance.
+    pub fn start(&mut self, now: Timestamp) {
+        for i in 0..self.instances.len() {
+            self.feed(i, now, Input::Startup);
+        }
+    }
+
+    /// One datagram received on interface `iface`; `len` is the length the kernel
+    /// reported (larger than `buf` when truncated).
+    pub fn on_packet(&mut self, iface: usize, buf: &[u8], len: usize, now: Timestamp) {
+        if len > buf.len() {
+            self.stats.truncated += 1;
+            debug!(len, "dropping truncated datagram");
+            return;
+        }
+        let (meta, advert) = match vrrp::packet::decode_ipv4(buf) {
+            Ok(v) => v,
+            Err(e) => {
+                self.stats.malformed += 1;
+                debug!(error = %e, "dropping malformed VRRP packet");
+                return;
+            }
+        };
+        let Some(ifc) = self.ifaces.get(iface) else {
+            return;
+        };
+        let idx = ifc.by_vrid[usize::from(advert.vrid)];
+        if idx == u32::MAX {
+            self.stats.unknown_vrid += 1;
+            debug!(vrid = advert.vrid, src = %meta.src, "advert for unknown VRID");
+            return;
+        }
+        let input = Input::Advert {
+            src: meta.src,
+            ttl: meta.ttl,
+            multicast: meta.dst.is_multicast(),
+            advert,
+        };
+        self.feed(idx as usize, now, input);
+    }
+
+    /// Runs every instance timer that is due.
+    pub fn on_timers(&mut self, now: Timestamp) {
+        while let Some(Reverse((deadline, i))) = self.timers.peek().copied() {
+            if deadline > now {
+                break;
+            }
+            self.timers.pop();
+            let current = self.instances.get(i).and_then(|inst| inst.scheduled);
+            if current != Some(deadline) {
+                continue; // superseded by a later reschedule
+            }
+            if let Some(inst) = self.instances.get_mut(i) {
+                inst.scheduled = None;
+            }
+            self.feed(i, now, Input::Timeout);
+        }
+    }
+
+    /// The earliest pending deadline (possibly a stale one: waking for it is harmless).
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.timers.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Shuts every instance down (priority-0 adverts, VIP removal) and closes the
+    /// netlink queue so the worker exits once it has drained it.
+    pub fn shutdown(&mut self, now: Timestamp) {
+        self.shutting_down = true;
+        for i in 0..self.instances.len() {
+            self.feed(i, now, Input::Shutdown);
+        }
+        self.netlink = None;
+    }
+
+    fn feed(&mut self, i: usize, now: Timestamp, input: Input<'_>) {
+        let Some(inst) = self.instances.get_mut(i) else {
+            return;
+        };
+        inst.vrrp.handle(now, input);
+        self.run_actions(i);
+        self.reschedule(i);
+    }
+
+    fn reschedule(&mut self, i: usize) {
+        let Some(inst) = self.instances.get_mut(i) else {
+            return;
+        };
+        let next = inst.vrrp.poll_timeout();
+        if next != inst.scheduled {
+            inst.scheduled = next;
+            if let Some(t) = next {
+                self.timers.push(Reverse((t, i)));
+            }
+        }
+    }
+
+    fn run_actions(&mut self, i: usize) {
+        let Engine {
+            ifaces,
+            instances,
+            netlink,
+            keep_vips_on_exit,
+            shutting_down,
+            txbuf,
+            stats,
+            ..
+        } = self;
+        let Some(inst) = instances.get_mut(i) else {
+            return;
+        };
+        while let Some(action) = inst.vrrp.poll_action() {
+            match action {
+                Action::SendAdvert { priority } => {
+                    send_advert(inst, ifaces, txbuf, stats, priority);
+                }
+                Action::AddVips => {
+                    for vip in &inst.vips {
+                        queue(netlink, NetlinkOp::Add(vip.spec.clone()));
+                    }
+                }
+                Action::RemoveVips => {
+                    if *shutting_down && *keep_vips_on_exit {
+                        continue;
+                    }
+                    for vip in &inst.vips {
+                        queue(netlink, NetlinkOp::Del(vip.spec.clone()));
+                    }
+                }
+                Action::SendGratuitousArp { repeat } => {
+                    send_garps(inst, ifaces, stats, repeat);
+                }
+                Action::StateChanged {
+                    from,
+                    to,
+                    priority,
+                    reason,
+                } => {
+                    let name = &inst.vrrp.config().name;
+                    info!(
+                        instance = %name,
+                        old_state = %from,
+                        new_state = %to,
+                        priority,
+                        reason = %reason,
+                        "({name}) {from} -> {to}, priority {priority}: {reason}"
+                    );
+                    if to == State::Master {
+                        info!("({name}) Entering MASTER STATE");
+                    } else if to == State::Backup {
+                        info!("({name}) Entering BACKUP STATE");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn queue(netlink: &Option<UnboundedSender<NetlinkOp>>, op: NetlinkOp) {
+    match netlink {
+        Some(tx) => {
+            if tx.send(op).is_err() {
+                warn!("netlink worker has stopped; address change lost");
+            }
+        }
+        None => warn!(?op, "address change after shutdown ignored"),
+    }
+}
+
+fn send_advert(
+    inst: &mut InstanceRt,
+    ifaces: &[Iface],
+    txbuf: &mut Vec<u8>,
+    stats: &mut DispatchStats,
+    priority: u8,
+) {
+    let cfg = inst.vrrp.config();
+    let Some(sock) = ifaces.get(inst.iface).and_then(|f| f.vrrp.as_ref()) else {
+        return;
+    };
+    let adver_int_cs = u16::try_from(cfg.advert_int_us / 10_000).unwrap_or(u16::MAX);
+    for dst in &inst.dsts {
+        if let Err(e) = vrrp::packet::encode_ipv4(
+            txbuf,
+            inst.src,
+            *dst,
+            255,
+            cfg.version,
+            cfg.vrid,
+            priority,
+            adver_int_cs,
+            &cfg.auth,
+            &cfg.vips,
+        ) {
+            stats.send_errors += 1;
+            warn!(instance = %cfg.name, error = %e, "cannot encode advert");
+            return;
+        }
+        if let Err(e) = sock.get_ref().send(txbuf, *dst) {
+            stats.send_errors += 1;
+            warn!(instance = %cfg.name, %dst, error = %e, "cannot send advert");
+        }
+    }
+}
+
+fn send_garps(inst: &InstanceRt, ifaces: &[Iface], stats: &mut DispatchStats, repeat: u32) {
+    let mut frame = [0u8; GARP_FRAME_LEN];
+    for _ in 0..repeat {
+        for vip in &inst.vips {
+            let IpAddr::V4(addr) = vip.spec.addr else {
+                continue;
+            };
+            let Some(ifc) = ifaces.get(vip.iface) else {
+                continue;
+            };
+            let Some(pkt) = ifc.packet.as_ref() else {
+                continue;
+            };
+            build_garp(&mut frame, ifc.mac, addr);
+            if let Err(e) = pkt.send_broadcast(&frame) {
+                stats.send_errors += 1;
+                debug!(iface = %ifc.name, error = %e, "cannot send gratuitous ARP");
+            }
+        }
+    }
+}

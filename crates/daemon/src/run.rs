@@ -1,0 +1,372 @@
+//! The async shell around [`Engine`]: resolves interfaces, opens sockets, and runs
+//! the readers, the timer loop, the netlink worker and signal handling on one
+//! current-thread tokio runtime. No thread per instance: one task per interface
+//! socket, one for the timers, one for netlink.
+
+use crate::engine::{Engine, Iface, InstanceRt, NetlinkOp, Vip};
+use crate::netlink::{AddrSpec, LinkInfo, Netlink};
+use crate::socket::{PacketSocket, VrrpSocket};
+use anyhow::{anyhow, Context};
+use keepalived_config::{Authentication, Config, VrrpInstance};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::io::unix::AsyncFd;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
+use tracing::{debug, error, info, warn};
+use vrrp::{AuthData, Instance, InstanceConfig, Timestamp};
+
+/// How long shutdown waits for queued address removals.
+const SHUTDOWN_NETLINK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Options from the command line that matter at run time.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `-V`: leave VIPs in place on exit.
+    pub keep_vips_on_exit: bool,
+}
+
+/// A configuration problem only visible against the live system (a missing
+/// interface, no source address): keepalived exits 2 for these.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RuntimeConfigError(pub String);
+
+/// Maps tokio's monotonic clock onto the protocol core's integer [`Timestamp`].
+#[derive(Clone, Copy)]
+struct Clock {
+    origin: Instant,
+}
+
+impl Clock {
+    fn now(&self) -> Timestamp {
+        let us = u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Timestamp::from_micros(us)
+    }
+    fn instant(&self, t: Timestamp) -> Instant {
+        self.origin + Duration::from_micros(t.as_micros())
+    }
+}
+
+pub fn run(config: Config, opts: RunOptions) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, run_async(config, opts))
+}
+
+async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
+    let clock = Clock {
+        origin: Instant::now(),
+    };
+    let nl = Netlink::open()?;
+
+    // Every interface an instance or a VIP names, in first-use order.
+    let mut names: Vec<String> = Vec::new();
+    let mut add_name = |n: &str| {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_string());
+        }
+    };
+    for inst in &config.instances {
+        let ifname = inst.interface.as_deref().ok_or_else(|| {
+            RuntimeConfigError(format!(
+                "{}: ({}) an interface is required (unicast without interface is not supported yet)",
+                inst.location, inst.name
+            ))
+        })?;
+        add_name(ifname);
+        for vip in &inst.virtual_ipaddress {
+            if let Some(dev) = &vip.dev {
+                add_name(dev);
+            }
+        }
+    }
+    let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let info = nl.link_info(name).await.map_err(|e| {
+            RuntimeConfigError(format!("non-existent interface in configuration: {e}"))
+        })?;
+        links.insert(name.clone(), (i, info));
+    }
+    let carries_instances: Vec<&str> = config
+        .instances
+        .iter()
+        .filter_map(|i| i.interface.as_deref())
+        .collect();
+    let mut ifaces = Vec::with_capacity(names.len());
+    for name in &names {
+        let Some((_, info)) = links.get(name) else {
+            continue;
+        };
+        let vrrp_sock = if carries_instances.contains(&name.as_str()) {
+            let sock = VrrpSocket::open(name, info.index, config.global.mcast_group4)
+                .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
+            Some(Rc::new(AsyncFd::new(sock).with_context(|| {
+                format!("cannot register the VRRP socket of {name}")
+            })?))
+        } else {
+            None
+        };
+        let packet = match PacketSocket::open(info.index) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                warn!(iface = %name, error = %e, "cannot open packet socket: no gratuitous ARP on this interface");
+                None
+            }
+        };
+        ifaces.push(Iface::new(name.clone(), info.index, info.mac, vrrp_sock, packet));
+    }
+
+    let mut instances = Vec::with_capacity(config.instances.len());
+    for inst in &config.instances {
+        instances.push(build_instance(inst, &config, &links)?);
+    }
+
+    // Like keepalived: addresses we manage that are already present (left over from
+    // an unclean exit) are removed before anything starts.
+    for inst in &instances {
+        for vip in &inst.vips {
+            if let Err(e) = nl.del_addr(&vip.spec).await {
+                warn!(error = %e, "cannot remove stale virtual address");
+            }
+        }
+    }
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    let worker = tokio::task::spawn_local(netlink_worker(nl.clone(), rx));
+    let engine = Rc::new(RefCell::new(Engine::new(
+        ifaces,
+        instances,
+        tx,
+        opts.keep_vips_on_exit,
+    )));
+    let wake = Rc::new(Notify::new());
+
+    let sockets: Vec<(usize, Rc<AsyncFd<VrrpSocket>>)> = engine
+        .borrow()
+        .ifaces
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.vrrp.clone().map(|s| (i, s)))
+        .collect();
+    let mut readers = Vec::new();
+    for (idx, sock) in sockets {
+        readers.push(tokio::task::spawn_local(reader(
+            engine.clone(),
+            wake.clone(),
+            idx,
+            sock,
+            clock,
+        )));
+    }
+
+    info!(
+        instances = engine.borrow().instances.len(),
+        "keepalived-rs started"
+    );
+    engine.borrow_mut().start(clock.now());
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
+    let far_future = Duration::from_secs(86_400 * 365);
+    let why = loop {
+        let deadline = engine.borrow().next_deadline();
+        let sleep_to = match deadline {
+            Some(t) => clock.instant(t),
+            None => Instant::now() + far_future,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(sleep_to) => {
+                engine.borrow_mut().on_timers(clock.now());
+            }
+            _ = wake.notified() => {}
+            _ = term.recv() => break "SIGTERM",
+            _ = int.recv() => break "SIGINT",
+            _ = hup.recv() => {
+                warn!("SIGHUP: configuration reload is not supported yet; running configuration unchanged");
+            }
+            _ = usr1.recv() => dump_state(&engine.borrow()),
+            _ = usr2.recv() => dump_state(&engine.borrow()),
+        }
+    };
+    info!("{why} received: stopping");
+    for r in &readers {
+        r.abort();
+    }
+    engine.borrow_mut().shutdown(clock.now());
+    // Drop the engine's last sender so the worker ends after draining.
+    drop(engine);
+    match tokio::time::timeout(SHUTDOWN_NETLINK_TIMEOUT, worker).await {
+        Ok(_) => {}
+        Err(_) => error!("timed out removing virtual addresses"),
+    }
+    info!("stopped");
+    Ok(())
+}
+
+fn build_instance(
+    inst: &VrrpInstance,
+    config: &Config,
+    links: &HashMap<String, (usize, LinkInfo)>,
+) -> anyhow::Result<InstanceRt> {
+    let bad = |msg: String| anyhow!(RuntimeConfigError(format!("{}: ({}) {msg}", inst.location, inst.name)));
+    let ifname = inst.interface.as_deref().unwrap_or_default();
+    let (iface_idx, link) = links
+        .get(ifname)
+        .ok_or_else(|| bad(format!("interface '{ifname}' not found")))?;
+
+    let mut vips = Vec::with_capacity(inst.virtual_ipaddress.len());
+    let mut advert_addrs = Vec::with_capacity(inst.virtual_ipaddress.len());
+    for v in &inst.virtual_ipaddress {
+        let IpAddr::V4(a) = v.addr else {
+            return Err(bad(format!(
+                "IPv6 virtual address {} is not supported yet",
+                v.addr
+            )));
+        };
+        let dev = v.dev.as_deref().unwrap_or(ifname);
+        let (vi, vl) = links
+            .get(dev)
+            .ok_or_else(|| bad(format!("interface '{dev}' not found")))?;
+        vips.push(Vip {
+            spec: AddrSpec {
+                ifindex: vl.index,
+                addr: v.addr,
+                prefix_len: v.prefix_len,
+                label: v.label.clone(),
+            },
+            iface: *vi,
+        });
+        advert_addrs.push(a);
+    }
+
+    let src = match inst.unicast_src_ip {
+        Some(IpAddr::V4(a)) => a,
+        Some(IpAddr::V6(a)) => return Err(bad(format!("IPv6 unicast_src_ip {a} is not supported yet"))),
+        None => link
+            .ipv4
+            .iter()
+            .copied()
+            .find(|a| !advert_addrs.contains(a))
+            .ok_or_else(|| bad(format!("interface '{ifname}' has no IPv4 address to send adverts from")))?,
+    };
+    let mut dsts = Vec::new();
+    for p in &inst.unicast_peers {
+        match p {
+            IpAddr::V4(a) => dsts.push(*a),
+            IpAddr::V6(a) => return Err(bad(format!("IPv6 unicast_peer {a} is not supported yet"))),
+        }
+    }
+    if dsts.is_empty() {
+        dsts.push(config.global.mcast_group4);
+    }
+    let auth = match &inst.authentication {
+        Some(Authentication::Pass(p)) if inst.version == 2 => AuthData::Pass(*p),
+        _ => AuthData::None,
+    };
+    let cfg = InstanceConfig {
+        name: inst.name.clone(),
+        vrid: inst.virtual_router_id,
+        version: inst.version,
+        priority: inst.priority,
+        advert_int_us: inst.advert_int_us,
+        preempt: !inst.nopreempt,
+        preempt_delay_us: inst.preempt_delay_us,
+        start_as_master: inst.state == keepalived_config::InitialState::Master,
+        auth,
+        vips: advert_addrs,
+        local_addr: src,
+        garp_master_delay_us: u64::from(inst.garp_master_delay_s) * 1_000_000,
+        garp_master_repeat: inst.garp_master_repeat,
+        down_timer_adverts: 3,
+    };
+    debug!(instance = %inst.name, iface = %ifname, %src, "instance configured");
+    Ok(InstanceRt::new(Instance::new(cfg), *iface_idx, src, dsts, vips))
+}
+
+/// Receives every datagram on one interface's VRRP socket and hands it to the
+/// engine. The buffer is reused: no allocation per packet.
+async fn reader(
+    engine: Rc<RefCell<Engine>>,
+    wake: Rc<Notify>,
+    idx: usize,
+    sock: Rc<AsyncFd<VrrpSocket>>,
+    clock: Clock,
+) {
+    // Largest IPv4 VRRP datagram: 60 (IP) + 8 + 255*4 + 8 = 1096 bytes.
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let mut guard = match sock.readable().await {
+            Ok(g) => g,
+            Err(e) => {
+                error!(error = %e, "VRRP socket failed; receiving stopped on this interface");
+                return;
+            }
+        };
+        loop {
+            match sock.get_ref().recv(&mut buf) {
+                Ok(len) => {
+                    let now = clock.now();
+                    let mut eng = engine.borrow_mut();
+                    let before = eng.next_deadline();
+                    let n = len.min(buf.len());
+                    eng.on_packet(idx, &buf[..n], len, now);
+                    let after = eng.next_deadline();
+                    if after.is_some() && (before.is_none() || after < before) {
+                        wake.notify_one();
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    guard.clear_ready();
+                    break;
+                }
+                Err(e) => {
+                    debug!(error = %e, "receive error");
+                    guard.clear_ready();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Applies address changes strictly in the order the instances asked for them.
+async fn netlink_worker(nl: Netlink, mut rx: mpsc::UnboundedReceiver<NetlinkOp>) {
+    while let Some(op) = rx.recv().await {
+        let res = match &op {
+            NetlinkOp::Add(spec) => nl.add_addr(spec).await,
+            NetlinkOp::Del(spec) => nl.del_addr(spec).await,
+        };
+        match res {
+            Ok(()) => debug!(?op, "address change applied"),
+            Err(e) => error!(error = %e, "address change failed"),
+        }
+    }
+}
+
+fn dump_state(engine: &Engine) {
+    for inst in &engine.instances {
+        let v = &inst.vrrp;
+        let s = v.stats();
+        info!(
+            "({}) state {} priority {} adverts rx {} tx {}",
+            v.config().name,
+            v.state(),
+            v.priority(),
+            s.adverts_received,
+            s.adverts_sent
+        );
+    }
+    info!(stats = ?engine.stats, "dispatch counters");
+}
+

@@ -1,0 +1,30 @@
+//! The only place in keepalived-rs with `unsafe` code: building a `sockaddr_ll` for
+//! AF_PACKET sockets, which neither socket2 nor nix can construct safely.
+#![allow(unsafe_code)]
+
+use socket2::SockAddr;
+use std::io;
+
+/// Link-layer socket address for sending a frame out of interface `ifindex` to
+/// hardware address `dst` (Ethernet: 6 bytes) with the given EtherType.
+pub fn packet_sockaddr(ifindex: u32, ethertype: u16, dst: &[u8; 6]) -> io::Result<SockAddr> {
+    let ifindex = i32::try_from(ifindex)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface index out of range"))?;
+    // SAFETY: `try_init` hands us zeroed storage of `sockaddr_storage` size, which is
+    // larger than and suitably aligned for `sockaddr_ll`. We write one fully
+    // initialised `sockaddr_ll` into it and report exactly its size as the length.
+    let ((), addr) = unsafe {
+        SockAddr::try_init(|storage, len| {
+            let mut ll: libc::sockaddr_ll = std::mem::zeroed();
+            ll.sll_family = libc::AF_PACKET as libc::sa_family_t;
+            ll.sll_protocol = ethertype.to_be();
+            ll.sll_ifindex = ifindex;
+            ll.sll_halen = 6;
+            ll.sll_addr[..6].copy_from_slice(dst);
+            std::ptr::write(storage.cast::<libc::sockaddr_ll>(), ll);
+            *len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            Ok(())
+        })?
+    };
+    Ok(addr)
+}

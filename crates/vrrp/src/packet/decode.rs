@@ -1,0 +1,118 @@
+//! Decoding received datagrams. Every byte access is bounds-checked through
+//! `get`/`first_chunk`, so arbitrary input yields an error, never a panic.
+
+use std::net::Ipv4Addr;
+
+use super::{
+    checksum, AdvertView, AuthData, DecodeError, Ipv4Meta, V2_AUTH_LEN, VRRP_HEADER_LEN,
+    VRRP_PROTO, VRRP_TYPE_ADVERT,
+};
+
+/// Decodes a whole IPv4 datagram as received on a raw `IPPROTO_VRRP` socket
+/// (the kernel includes the IPv4 header).
+///
+/// IPv4 options are skipped (IHL > 5). Bytes after the IPv4 total length are
+/// ignored, because short frames arrive with Ethernet padding; a total length
+/// beyond the buffer means the datagram was truncated and is rejected.
+pub fn decode_ipv4(buf: &[u8]) -> Result<(Ipv4Meta, AdvertView<'_>), DecodeError> {
+    let header: &[u8; 20] = buf.first_chunk().ok_or(DecodeError::Truncated)?;
+    let [ver_ihl, _tos, tl_hi, tl_lo, _id_hi, _id_lo, _frag_hi, _frag_lo, ttl, proto, _ck_hi, _ck_lo, s0, s1, s2, s3, d0, d1, d2, d3] =
+        *header;
+    let version = ver_ihl >> 4;
+    if version != 4 {
+        return Err(DecodeError::NotIpv4(version));
+    }
+    let ihl = ver_ihl & 0x0f;
+    if ihl < 5 {
+        return Err(DecodeError::BadIhl(ihl));
+    }
+    let ihl_bytes = usize::from(ihl) * 4;
+    let ip_header = buf.get(..ihl_bytes).ok_or(DecodeError::Truncated)?;
+    let tot_len = u16::from_be_bytes([tl_hi, tl_lo]);
+    let bad_len = DecodeError::BadTotalLength {
+        tot_len,
+        ihl_bytes,
+        buf_len: buf.len(),
+    };
+    if usize::from(tot_len) < ihl_bytes {
+        return Err(bad_len);
+    }
+    let datagram = buf.get(..usize::from(tot_len)).ok_or(bad_len)?;
+    if checksum::of(ip_header) != 0 {
+        return Err(DecodeError::BadIpChecksum);
+    }
+    if proto != VRRP_PROTO {
+        return Err(DecodeError::NotVrrpProtocol(proto));
+    }
+    let src = Ipv4Addr::new(s0, s1, s2, s3);
+    let dst = Ipv4Addr::new(d0, d1, d2, d3);
+    let vrrp = datagram.get(ihl_bytes..).ok_or(DecodeError::Truncated)?;
+    let view = decode_vrrp(vrrp, src, dst)?;
+    Ok((Ipv4Meta { src, dst, ttl }, view))
+}
+
+/// Decodes the VRRP message alone (what follows the IP header). `src`/`dst`
+/// feed the VRRPv3 pseudo-header checksum; VRRPv2 ignores them.
+///
+/// Checks, in order: header present, version 2|3, type 1, exact length for the
+/// address count (plus 8 auth bytes for v2), checksum, v2 auth type 0|1.
+pub fn decode_vrrp(vrrp: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<AdvertView<'_>, DecodeError> {
+    let header: &[u8; VRRP_HEADER_LEN] = vrrp.first_chunk().ok_or(DecodeError::Truncated)?;
+    let [ver_type, vrid, priority, naddr, b4, b5, _ck_hi, _ck_lo] = *header;
+    let version = ver_type >> 4;
+    if version != 2 && version != 3 {
+        return Err(DecodeError::BadVersion(version));
+    }
+    let kind = ver_type & 0x0f;
+    if kind != VRRP_TYPE_ADVERT {
+        return Err(DecodeError::BadType(kind));
+    }
+    let addr_len = usize::from(naddr) * 4;
+    let auth_len = if version == 2 { V2_AUTH_LEN } else { 0 };
+    let expected = VRRP_HEADER_LEN + addr_len + auth_len;
+    if vrrp.len() != expected {
+        return Err(DecodeError::LengthMismatch {
+            expected,
+            actual: vrrp.len(),
+        });
+    }
+    let sum = if version == 3 {
+        // `expected` is at most 8 + 1020, so it always fits the u16 field.
+        let len = u16::try_from(expected).unwrap_or(u16::MAX);
+        checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), vrrp)
+    } else {
+        checksum::add(0, vrrp)
+    };
+    if checksum::finish(sum) != 0 {
+        return Err(DecodeError::BadChecksum);
+    }
+    let addr_end = VRRP_HEADER_LEN + addr_len;
+    let addr_bytes = vrrp
+        .get(VRRP_HEADER_LEN..addr_end)
+        .ok_or(DecodeError::Truncated)?;
+    let (adver_int_cs, auth) = if version == 2 {
+        let auth = match b4 {
+            0 => AuthData::None,
+            1 => {
+                let key: &[u8; V2_AUTH_LEN] = vrrp
+                    .get(addr_end..)
+                    .and_then(|rest| rest.first_chunk())
+                    .ok_or(DecodeError::Truncated)?;
+                AuthData::Pass(*key)
+            }
+            other => return Err(DecodeError::AuthType(other)),
+        };
+        (u16::from(b5) * 100, auth)
+    } else {
+        // v3: 4 reserved bits (ignored on receipt) + 12-bit Max Adver Int.
+        (u16::from_be_bytes([b4 & 0x0f, b5]), AuthData::None)
+    };
+    Ok(AdvertView {
+        version,
+        vrid,
+        priority,
+        adver_int_cs,
+        auth,
+        addr_bytes,
+    })
+}

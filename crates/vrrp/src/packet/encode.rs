@@ -1,0 +1,174 @@
+//! Encoding adverts into a reused buffer (no allocation once the `Vec` has
+//! grown to its working size).
+
+use std::net::Ipv4Addr;
+
+use super::{
+    checksum, AuthData, EncodeError, IPV4_HEADER_LEN, V2_AUTH_LEN, VRRP_PROTO, VRRP_TYPE_ADVERT,
+};
+
+/// IPv4 TOS written on adverts: precedence "internetwork control", as routing
+/// protocols (and keepalived) use, so that QoS does not starve elections.
+const TOS_INTERNETWORK_CONTROL: u8 = 0xc0;
+
+/// Writes a complete IPv4 datagram for use with `IP_HDRINCL`: a 20-byte header
+/// (no options, DF clear, id 0, protocol 112, `ttl`, header checksum filled in)
+/// followed by the VRRP advert. `buf` is cleared first.
+///
+/// The argument list mirrors the wire fields one to one so that the daemon
+/// can encode straight from its configuration without building an [`super::Advert`].
+#[allow(clippy::too_many_arguments)]
+pub fn encode_ipv4(
+    buf: &mut Vec<u8>,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    version: u8,
+    vrid: u8,
+    priority: u8,
+    adver_int_cs: u16,
+    auth: &AuthData,
+    addresses: &[Ipv4Addr],
+) -> Result<(), EncodeError> {
+    let fields = Fields::check(version, adver_int_cs, auth, addresses)?;
+    let tot_len = IPV4_HEADER_LEN + fields.vrrp_len(addresses.len());
+    // At most 20 + 8 + 1020 + 8 bytes, always within u16.
+    let tot_len = u16::try_from(tot_len).map_err(|_| EncodeError::TooManyAddresses(addresses.len()))?;
+    buf.clear();
+    buf.reserve(usize::from(tot_len));
+    buf.push(0x45); // version 4, IHL 5
+    buf.push(TOS_INTERNETWORK_CONTROL);
+    buf.extend_from_slice(&tot_len.to_be_bytes());
+    buf.extend_from_slice(&[0, 0]); // identification
+    buf.extend_from_slice(&[0, 0]); // flags (DF clear) + fragment offset
+    buf.push(ttl);
+    buf.push(VRRP_PROTO);
+    buf.extend_from_slice(&[0, 0]); // header checksum, filled below
+    buf.extend_from_slice(&src.octets());
+    buf.extend_from_slice(&dst.octets());
+    let ip_ck = checksum::of(buf.get(..IPV4_HEADER_LEN).unwrap_or_default());
+    if let Some(slot) = buf.get_mut(10..12) {
+        slot.copy_from_slice(&ip_ck.to_be_bytes());
+    }
+    write_vrrp(buf, IPV4_HEADER_LEN, &fields, src, dst, vrid, priority, auth, addresses);
+    Ok(())
+}
+
+/// Writes only the VRRP message (no IP header) into `buf`, cleared first.
+/// `src`/`dst` are needed for the VRRPv3 pseudo-header checksum.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_vrrp(
+    buf: &mut Vec<u8>,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    version: u8,
+    vrid: u8,
+    priority: u8,
+    adver_int_cs: u16,
+    auth: &AuthData,
+    addresses: &[Ipv4Addr],
+) -> Result<(), EncodeError> {
+    let fields = Fields::check(version, adver_int_cs, auth, addresses)?;
+    buf.clear();
+    buf.reserve(fields.vrrp_len(addresses.len()));
+    write_vrrp(buf, 0, &fields, src, dst, vrid, priority, auth, addresses);
+    Ok(())
+}
+
+/// Validated, version-specific header fields.
+struct Fields {
+    version: u8,
+    naddr: u8,
+    /// Bytes 4 and 5 of the VRRP header.
+    b4: u8,
+    b5: u8,
+}
+
+impl Fields {
+    fn check(
+        version: u8,
+        adver_int_cs: u16,
+        auth: &AuthData,
+        addresses: &[Ipv4Addr],
+    ) -> Result<Self, EncodeError> {
+        let naddr =
+            u8::try_from(addresses.len()).map_err(|_| EncodeError::TooManyAddresses(addresses.len()))?;
+        let (b4, b5) = match version {
+            2 => {
+                if adver_int_cs % 100 != 0 {
+                    return Err(EncodeError::IntervalNotWholeSeconds(adver_int_cs));
+                }
+                let secs = u8::try_from(adver_int_cs / 100)
+                    .map_err(|_| EncodeError::IntervalTooLarge(adver_int_cs))?;
+                (auth.auth_type(), secs)
+            }
+            3 => {
+                if *auth != AuthData::None {
+                    return Err(EncodeError::AuthInV3);
+                }
+                if adver_int_cs > 0x0fff {
+                    return Err(EncodeError::IntervalTooLarge(adver_int_cs));
+                }
+                let [hi, lo] = adver_int_cs.to_be_bytes();
+                (hi, lo)
+            }
+            other => return Err(EncodeError::BadVersion(other)),
+        };
+        Ok(Fields {
+            version,
+            naddr,
+            b4,
+            b5,
+        })
+    }
+
+    fn vrrp_len(&self, naddr: usize) -> usize {
+        let auth = if self.version == 2 { V2_AUTH_LEN } else { 0 };
+        super::VRRP_HEADER_LEN + naddr * 4 + auth
+    }
+}
+
+/// Appends the VRRP message at `start` and fills in its checksum.
+#[allow(clippy::too_many_arguments)]
+fn write_vrrp(
+    buf: &mut Vec<u8>,
+    start: usize,
+    f: &Fields,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    vrid: u8,
+    priority: u8,
+    auth: &AuthData,
+    addresses: &[Ipv4Addr],
+) {
+    buf.extend_from_slice(&[
+        (f.version << 4) | VRRP_TYPE_ADVERT,
+        vrid,
+        priority,
+        f.naddr,
+        f.b4,
+        f.b5,
+        0,
+        0,
+    ]);
+    for a in addresses {
+        buf.extend_from_slice(&a.octets());
+    }
+    if f.version == 2 {
+        match auth {
+            AuthData::None => buf.extend_from_slice(&[0; V2_AUTH_LEN]),
+            AuthData::Pass(key) => buf.extend_from_slice(key),
+        }
+    }
+    let msg = buf.get(start..).unwrap_or_default();
+    let sum = if f.version == 3 {
+        let len = u16::try_from(msg.len()).unwrap_or(u16::MAX);
+        checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), msg)
+    } else {
+        checksum::add(0, msg)
+    };
+    let ck = checksum::finish(sum);
+    if let Some(slot) = buf.get_mut(start + 6..start + 8) {
+        slot.copy_from_slice(&ck.to_be_bytes());
+    }
+}

@@ -1,0 +1,193 @@
+//! VRRP advertisement wire format (RFC 3768 v2, RFC 5798/9568 v3) over IPv4.
+//!
+//! Decoding borrows from the receive buffer ([`AdvertView`]) so that the hot
+//! receive path never allocates; [`Advert`] is the owned form for tests and
+//! tools. Encoding reuses a caller-supplied `Vec<u8>` for the same reason.
+
+mod checksum;
+mod decode;
+mod encode;
+mod error;
+#[cfg(test)]
+mod tests;
+
+use std::net::Ipv4Addr;
+
+pub use decode::{decode_ipv4, decode_vrrp};
+pub use encode::{encode_ipv4, encode_vrrp};
+pub use error::{DecodeError, EncodeError};
+
+/// IP protocol number of VRRP.
+pub const VRRP_PROTO: u8 = 112;
+/// The IPv4 multicast group adverts are sent to (RFC 5798 §5.1.1.2).
+pub const VRRP_MCAST_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+/// TTL that multicast adverts are sent with and must arrive with.
+pub const VRRP_TTL: u8 = 255;
+
+/// Length of the fixed VRRP header (version/type .. checksum).
+pub const VRRP_HEADER_LEN: usize = 8;
+/// Length of the VRRPv2 authentication data trailer.
+pub const V2_AUTH_LEN: usize = 8;
+/// Length of the IPv4 header this crate writes (no options).
+pub const IPV4_HEADER_LEN: usize = 20;
+/// The VRRP message type for an advertisement, the only type defined.
+pub const VRRP_TYPE_ADVERT: u8 = 1;
+
+/// VRRPv2 authentication (RFC 2338 §5.3.6; RFC 3768 keeps the field but
+/// deprecates its use). VRRPv3 adverts always decode as [`AuthData::None`].
+///
+/// Type 2 (IP Authentication Header) is not supported: such packets are not
+/// protocol 112 on the wire and decode to [`DecodeError::NotVrrpProtocol`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthData {
+    /// Type 0: no authentication; the 8 auth bytes are zero on send and
+    /// ignored on receipt.
+    None,
+    /// Type 1: simple text password, zero-padded to exactly 8 bytes.
+    Pass([u8; 8]),
+}
+
+impl AuthData {
+    /// The wire value of the authentication type field.
+    pub const fn auth_type(&self) -> u8 {
+        match self {
+            AuthData::None => 0,
+            AuthData::Pass(_) => 1,
+        }
+    }
+
+    /// Builds a password the way keepalived does: truncated to 8 bytes,
+    /// zero-padded.
+    pub fn pass_from_str(password: &str) -> Self {
+        let mut key = [0u8; 8];
+        for (dst, src) in key.iter_mut().zip(password.as_bytes()) {
+            *dst = *src;
+        }
+        AuthData::Pass(key)
+    }
+
+    /// Compares two auth values without an early exit on the password bytes,
+    /// so that timing does not reveal how much of a guess was right.
+    pub fn ct_eq(&self, other: &AuthData) -> bool {
+        match (self, other) {
+            (AuthData::None, AuthData::None) => true,
+            (AuthData::Pass(a), AuthData::Pass(b)) => {
+                let diff = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+                std::hint::black_box(diff) == 0
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An owned VRRP advertisement, independent of any buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advert {
+    /// 2 or 3.
+    pub version: u8,
+    pub vrid: u8,
+    /// 0 = master is leaving, 255 = address owner.
+    pub priority: u8,
+    /// Advertisement interval in centiseconds. v2 carries whole seconds, so a
+    /// decoded v2 advert has `secs * 100` here.
+    pub adver_int_cs: u16,
+    pub auth: AuthData,
+    pub addresses: Vec<Ipv4Addr>,
+}
+
+impl Advert {
+    /// See [`encode_ipv4`].
+    pub fn encode_ipv4(
+        &self,
+        buf: &mut Vec<u8>,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        ttl: u8,
+    ) -> Result<(), EncodeError> {
+        encode_ipv4(
+            buf,
+            src,
+            dst,
+            ttl,
+            self.version,
+            self.vrid,
+            self.priority,
+            self.adver_int_cs,
+            &self.auth,
+            &self.addresses,
+        )
+    }
+
+    /// See [`encode_vrrp`].
+    pub fn encode_vrrp(
+        &self,
+        buf: &mut Vec<u8>,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+    ) -> Result<(), EncodeError> {
+        encode_vrrp(
+            buf,
+            src,
+            dst,
+            self.version,
+            self.vrid,
+            self.priority,
+            self.adver_int_cs,
+            &self.auth,
+            &self.addresses,
+        )
+    }
+}
+
+/// IPv4 header fields the instance checks need (TTL rule, IP tie-break).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv4Meta {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub ttl: u8,
+}
+
+/// A validated advertisement borrowing its address list from the receive
+/// buffer, so decoding allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdvertView<'a> {
+    pub version: u8,
+    pub vrid: u8,
+    pub priority: u8,
+    /// Centiseconds; see [`Advert::adver_int_cs`].
+    pub adver_int_cs: u16,
+    pub auth: AuthData,
+    /// Exactly `4 * naddr` bytes, checked by the decoder.
+    addr_bytes: &'a [u8],
+}
+
+impl<'a> AdvertView<'a> {
+    /// Number of addresses carried.
+    pub fn naddr(&self) -> usize {
+        self.addr_bytes.len() / 4
+    }
+
+    /// The advertised addresses, in packet order.
+    pub fn addresses(&self) -> impl Iterator<Item = Ipv4Addr> + 'a {
+        self.addr_bytes
+            .chunks_exact(4)
+            .filter_map(|c| c.first_chunk::<4>().map(|o| Ipv4Addr::from(*o)))
+    }
+
+    /// Whether `addr` is among the advertised addresses.
+    pub fn contains(&self, addr: Ipv4Addr) -> bool {
+        self.addresses().any(|a| a == addr)
+    }
+
+    /// Copies into an owned [`Advert`] (allocates; not for the hot path).
+    pub fn to_owned(&self) -> Advert {
+        Advert {
+            version: self.version,
+            vrid: self.vrid,
+            priority: self.priority,
+            adver_int_cs: self.adver_int_cs,
+            auth: self.auth,
+            addresses: self.addresses().collect(),
+        }
+    }
+}
