@@ -11,7 +11,9 @@ pub mod instance;
 pub mod packet;
 pub mod time;
 
-pub use instance::{Action, Input, Instance, InstanceConfig, State, StateChangeReason, Stats};
+pub use instance::{
+    Action, Input, Instance, InstanceConfig, State, StateChangeReason, Stats, Tuning,
+};
 pub use packet::{
     Advert, AdvertView, AuthData, DecodeError, EncodeError, Ipv4Meta, VRRP_MCAST_V4, VRRP_PROTO,
 };

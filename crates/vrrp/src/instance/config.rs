@@ -60,7 +60,7 @@ impl InstanceConfig {
     /// config crate should already have made (and reported) the same ones.
     pub fn normalised(mut self) -> Self {
         let name = self.name.clone();
-        let mut fix = |what: &str| tracing::warn!(instance = %name, "{what}");
+        let fix = |what: &str| tracing::warn!(instance = %name, "{what}");
         if self.version != 2 && self.version != 3 {
             fix("VRRP version must be 2 or 3: using 2");
             self.version = 2;

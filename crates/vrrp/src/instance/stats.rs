@@ -32,4 +32,6 @@ pub struct Stats {
     pub master_rx_lower_priority: u64,
     /// Equal-priority advert carrying our own source address.
     pub own_address_ignored: u64,
+    /// Dropped by an owner with `owner_ignore_adverts` ([`super::Tuning`]).
+    pub owner_ignored: u64,
 }

@@ -56,7 +56,11 @@ pub fn decode_ipv4(buf: &[u8]) -> Result<(Ipv4Meta, AdvertView<'_>), DecodeError
 ///
 /// Checks, in order: header present, version 2|3, type 1, exact length for the
 /// address count (plus 8 auth bytes for v2), checksum, v2 auth type 0|1.
-pub fn decode_vrrp(vrrp: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<AdvertView<'_>, DecodeError> {
+pub fn decode_vrrp(
+    vrrp: &[u8],
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+) -> Result<AdvertView<'_>, DecodeError> {
     let header: &[u8; VRRP_HEADER_LEN] = vrrp.first_chunk().ok_or(DecodeError::Truncated)?;
     let [ver_type, vrid, priority, naddr, b4, b5, _ck_hi, _ck_lo] = *header;
     let version = ver_type >> 4;

@@ -33,7 +33,8 @@ pub fn encode_ipv4(
     let fields = Fields::check(version, adver_int_cs, auth, addresses)?;
     let tot_len = IPV4_HEADER_LEN + fields.vrrp_len(addresses.len());
     // At most 20 + 8 + 1020 + 8 bytes, always within u16.
-    let tot_len = u16::try_from(tot_len).map_err(|_| EncodeError::TooManyAddresses(addresses.len()))?;
+    let tot_len =
+        u16::try_from(tot_len).map_err(|_| EncodeError::TooManyAddresses(addresses.len()))?;
     buf.clear();
     buf.reserve(usize::from(tot_len));
     buf.push(0x45); // version 4, IHL 5
@@ -50,7 +51,17 @@ pub fn encode_ipv4(
     if let Some(slot) = buf.get_mut(10..12) {
         slot.copy_from_slice(&ip_ck.to_be_bytes());
     }
-    write_vrrp(buf, IPV4_HEADER_LEN, &fields, src, dst, vrid, priority, auth, addresses);
+    write_vrrp(
+        buf,
+        IPV4_HEADER_LEN,
+        &fields,
+        src,
+        dst,
+        vrid,
+        priority,
+        auth,
+        addresses,
+    );
     Ok(())
 }
 
@@ -91,8 +102,8 @@ impl Fields {
         auth: &AuthData,
         addresses: &[Ipv4Addr],
     ) -> Result<Self, EncodeError> {
-        let naddr =
-            u8::try_from(addresses.len()).map_err(|_| EncodeError::TooManyAddresses(addresses.len()))?;
+        let naddr = u8::try_from(addresses.len())
+            .map_err(|_| EncodeError::TooManyAddresses(addresses.len()))?;
         let (b4, b5) = match version {
             2 => {
                 if adver_int_cs % 100 != 0 {

@@ -22,7 +22,9 @@ pub enum DecodeError {
     BadIhl(u8),
     /// The IPv4 total length is smaller than the header or larger than what was
     /// received. Bytes beyond the total length (Ethernet padding) are fine.
-    #[error("IPv4 total length {tot_len} inconsistent with header {ihl_bytes} B and buffer {buf_len} B")]
+    #[error(
+        "IPv4 total length {tot_len} inconsistent with header {ihl_bytes} B and buffer {buf_len} B"
+    )]
     BadTotalLength {
         tot_len: u16,
         ihl_bytes: usize,

@@ -72,7 +72,10 @@ impl AuthData {
         match (self, other) {
             (AuthData::None, AuthData::None) => true,
             (AuthData::Pass(a), AuthData::Pass(b)) => {
-                let diff = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+                let diff = a
+                    .iter()
+                    .zip(b.iter())
+                    .fold(0u8, |acc, (x, y)| acc | (x ^ y));
                 std::hint::black_box(diff) == 0
             }
             _ => false,

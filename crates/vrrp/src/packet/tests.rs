@@ -91,7 +91,10 @@ fn v2_type0_ignores_auth_bytes() -> Result<(), DecodeError> {
 #[test]
 fn decode_v3_and_datagram() -> Result<(), DecodeError> {
     let v = decode_vrrp(&V3, SRC, VRRP_MCAST_V4)?;
-    assert_eq!((v.version, v.vrid, v.priority, v.adver_int_cs), (3, 7, 200, 100));
+    assert_eq!(
+        (v.version, v.vrid, v.priority, v.adver_int_cs),
+        (3, 7, 200, 100)
+    );
     assert_eq!(v.auth, AuthData::None);
     let d = v3_datagram();
     let (meta, view) = decode_ipv4(&d)?;
@@ -113,7 +116,7 @@ fn v3_reserved_bits_ignored() -> Result<(), DecodeError> {
     p[4] |= 0xf0;
     // Reserved bits are summed like any other: compensate in the checksum.
     let ck = u16::from_be_bytes([p[6], p[7]]);
-    let fixed = checksum::finish(u64::from(!ck) + u64::from(!0xf000u16));
+    let fixed = checksum::finish(u64::from(!ck) + 0xf000);
     p[6..8].copy_from_slice(&fixed.to_be_bytes());
     assert_eq!(decode_vrrp(&p, SRC, VRRP_MCAST_V4)?.adver_int_cs, 100);
     Ok(())
@@ -231,11 +234,23 @@ fn every_decode_error_is_reachable() {
     assert_eq!(edit(&|d| d[9] = 51, true), Err(E::NotVrrpProtocol(51)));
     // Header only, no VRRP header.
     assert_eq!(
-        edit(&|d| { d[3] = 20; d.truncate(20) }, true),
+        edit(
+            &|d| {
+                d[3] = 20;
+                d.truncate(20)
+            },
+            true
+        ),
         Err(E::Truncated)
     );
     assert_eq!(
-        edit(&|d| { d[3] = 32; d.truncate(32) }, true),
+        edit(
+            &|d| {
+                d[3] = 32;
+                d.truncate(32)
+            },
+            true
+        ),
         Err(E::LengthMismatch {
             expected: 16,
             actual: 12
@@ -271,13 +286,25 @@ fn every_encode_error_is_reachable() {
         encode_vrrp(buf, SRC, VRRP_MCAST_V4, v, 1, 100, int, auth, addrs)
     };
     assert_eq!(enc(&mut buf, 4, 100, &none, &[]), Err(E::BadVersion(4)));
-    assert_eq!(enc(&mut buf, 2, 150, &none, &[]), Err(E::IntervalNotWholeSeconds(150)));
-    assert_eq!(enc(&mut buf, 2, 25600, &none, &[]), Err(E::IntervalTooLarge(25600)));
-    assert_eq!(enc(&mut buf, 3, 4096, &none, &[]), Err(E::IntervalTooLarge(4096)));
+    assert_eq!(
+        enc(&mut buf, 2, 150, &none, &[]),
+        Err(E::IntervalNotWholeSeconds(150))
+    );
+    assert_eq!(
+        enc(&mut buf, 2, 25600, &none, &[]),
+        Err(E::IntervalTooLarge(25600))
+    );
+    assert_eq!(
+        enc(&mut buf, 3, 4096, &none, &[]),
+        Err(E::IntervalTooLarge(4096))
+    );
     let pass = AuthData::pass_from_str("x");
     assert_eq!(enc(&mut buf, 3, 100, &pass, &[]), Err(E::AuthInV3));
     let many = vec![SRC; 256];
-    assert_eq!(enc(&mut buf, 3, 100, &none, &many), Err(E::TooManyAddresses(256)));
+    assert_eq!(
+        enc(&mut buf, 3, 100, &none, &many),
+        Err(E::TooManyAddresses(256))
+    );
     assert_eq!(
         encode_ipv4(&mut buf, SRC, SRC, 255, 3, 1, 1, 100, &none, &many),
         Err(E::TooManyAddresses(256))
