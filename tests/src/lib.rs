@@ -130,7 +130,14 @@ pub fn keepalived_rs_bin() -> PathBuf {
     let mut dirs = vec![workspace.join("target")];
     if let Some(t) = std::env::var_os("CARGO_TARGET_DIR") {
         let t = PathBuf::from(t);
-        dirs.insert(0, if t.is_absolute() { t } else { workspace.join(t) });
+        dirs.insert(
+            0,
+            if t.is_absolute() {
+                t
+            } else {
+                workspace.join(t)
+            },
+        );
     }
     let mut best: Option<(SystemTime, PathBuf)> = None;
     for d in &dirs {
@@ -258,8 +265,19 @@ impl Lab {
     }
 
     /// Start a packet capture on the bridge (hub namespace) with a tcpdump
-    /// filter. Blocks until tcpdump is listening.
+    /// filter. Blocks until tcpdump is listening. The bridge device sees
+    /// broadcast and multicast frames; use [`Lab::capture_port`] for unicast.
     pub fn capture(&self, filter: &str) -> Capture {
+        self.capture_on("br0", filter)
+    }
+
+    /// Capture on node `i`'s bridge port (`p<i>` in the hub): every frame
+    /// to and from that node, unicast included.
+    pub fn capture_port(&self, i: usize, filter: &str) -> Capture {
+        self.capture_on(&format!("p{i}"), filter)
+    }
+
+    fn capture_on(&self, iface: &str, filter: &str) -> Capture {
         let c = COUNTER.fetch_add(1, Ordering::SeqCst);
         let pcap = self.dir.join(format!("cap{c}.pcap"));
         let errf = self.dir.join(format!("cap{c}.err"));
@@ -270,7 +288,7 @@ impl Lab {
             self.hub.clone(),
             "tcpdump".into(),
             "-i".into(),
-            "br0".into(),
+            iface.to_string(),
             "-n".into(),
             "-U".into(),
             "-s".into(),
@@ -623,10 +641,14 @@ impl Capture {
     pub fn fields(&mut self, display_filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
         self.stop();
         let mut cmd = Command::new("tshark");
-        cmd.arg("-n")
-            .arg("-r")
-            .arg(&self.pcap)
-            .args(["-Y", display_filter, "-T", "fields", "-E", "separator=|"]);
+        cmd.arg("-n").arg("-r").arg(&self.pcap).args([
+            "-Y",
+            display_filter,
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ]);
         for f in fields {
             cmd.args(["-e", f]);
         }
@@ -830,7 +852,14 @@ pub fn under_test() -> Impl {
 
 /// Wait until exactly node `i` (of `n`) holds `ip`; returns the elapsed
 /// time, or panics with `what` after `timeout`.
-pub fn wait_sole_holder(lab: &Lab, n: usize, i: usize, ip: &str, timeout: Duration, what: &str) -> Duration {
+pub fn wait_sole_holder(
+    lab: &Lab,
+    n: usize,
+    i: usize,
+    ip: &str,
+    timeout: Duration,
+    what: &str,
+) -> Duration {
     let t0 = Instant::now();
     let ok = wait_until(timeout, || holders(lab, n, ip) == vec![i]);
     assert!(

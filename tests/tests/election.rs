@@ -25,7 +25,11 @@ fn higher_priority_becomes_master() {
     let b = lab.node(1).spawn_impl(imp, &VrrpConf::prio(100).render());
     wait_sole_holder(&lab, 2, 0, VIP, first_master_timeout(), "initial election");
     assert_stable_holder(&lab, 2, 0, VIP, 2 * SEC, "prio 150 stays MASTER");
-    assert!(m.log().contains("MASTER"), "master log has no MASTER line:\n{}", m.log());
+    assert!(
+        m.log().contains("MASTER"),
+        "master log has no MASTER line:\n{}",
+        m.log()
+    );
     assert!(
         !b.log().contains("Entering MASTER") && !b.log().contains("-> MASTER"),
         "backup logged a MASTER transition:\n{}",
@@ -88,7 +92,9 @@ fn sigterm_backup_takes_over_after_skew_time() {
     let t0 = Instant::now();
     m.sigterm();
     assert!(
-        wait_until(master_down(1.0, 100, 2) + 2 * SEC, || lab.node(1).has_addr(VIP)),
+        wait_until(master_down(1.0, 100, 2) + 2 * SEC, || lab
+            .node(1)
+            .has_addr(VIP)),
         "backup never took {VIP} after SIGTERM of master"
     );
     let dt = t0.elapsed();
@@ -105,7 +111,10 @@ fn sigterm_backup_takes_over_after_skew_time() {
         st.is_some_and(|s| s.success()),
         "master did not exit 0 within 5 s of SIGTERM: {st:?}"
     );
-    assert!(!lab.node(0).has_addr(VIP), "stopped master left {VIP} configured");
+    assert!(
+        !lab.node(0).has_addr(VIP),
+        "stopped master left {VIP} configured"
+    );
     assert_eq!(holders(&lab, 2, VIP), vec![1]);
 }
 
@@ -169,4 +178,47 @@ fn preempt_delay_delays_preemption() {
     );
     eprintln!("preempted after {dt:?}");
     wait_sole_holder(&lab, 2, 0, VIP, 3 * SEC, "old master releases VIP");
+}
+
+#[test]
+fn unicast_election_and_failover() {
+    let imp = under_test();
+    let lab = Lab::new(2);
+    let mut c0 = VrrpConf::prio(150);
+    c0.unicast_peers = vec!["192.0.2.11".into()];
+    let mut c1 = VrrpConf::prio(100);
+    c1.unicast_peers = vec!["192.0.2.10".into()];
+    let mut cap = lab.capture_port(1, "ip proto 112");
+    let mut m = lab.node(0).spawn_impl(imp, &c0.render());
+    let _b = lab.node(1).spawn_impl(imp, &c1.render());
+    wait_sole_holder(&lab, 2, 0, VIP, first_master_timeout(), "unicast election");
+    assert_stable_holder(&lab, 2, 0, VIP, 2 * SEC, "unicast: prio 150 stays MASTER");
+    m.sigterm();
+    let dt = wait_sole_holder(
+        &lab,
+        2,
+        1,
+        VIP,
+        master_down(1.0, 100, 2) + 2 * SEC,
+        "unicast failover after SIGTERM",
+    );
+    assert!(
+        dt < Duration::from_millis(2500),
+        "unicast failover took {dt:?} (priority-0 advert not honoured?)"
+    );
+    let st = m.wait_exit(5 * SEC);
+    assert!(
+        st.is_some_and(|s| s.success()),
+        "unicast master exit {st:?}"
+    );
+    let rows = cap.fields("vrrp", &["ip.src", "ip.dst", "vrrp.prio"]);
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "192.0.2.10" && r[1] == "192.0.2.11" && r[2] == "150"),
+        "no unicast advert 192.0.2.10 -> 192.0.2.11 captured: {rows:?}"
+    );
+    assert!(
+        rows.iter().all(|r| r[1] != "224.0.0.18"),
+        "multicast adverts seen in unicast mode: {rows:?}"
+    );
 }

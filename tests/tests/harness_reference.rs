@@ -21,7 +21,8 @@ fn reference_keepalived_two_node_election() {
     assert_eq!(holders(&lab, 2, VIP), vec![0]);
     let rows = cap.fields("vrrp", &["ip.src", "vrrp.version", "vrrp.prio"]);
     assert!(
-        rows.iter().any(|r| r[0] == "192.0.2.10" && r[1] == "2" && r[2] == "150"),
+        rows.iter()
+            .any(|r| r[0] == "192.0.2.10" && r[1] == "2" && r[2] == "150"),
         "no VRRPv2 prio 150 advert from node0 captured: {rows:?}"
     );
 }

@@ -19,7 +19,11 @@ fn wire(version: u8) {
         "lone node becoming MASTER",
     );
     std::thread::sleep(Duration::from_millis(3500));
-    let adv_field = if version == 2 { "vrrp.adver_int" } else { "vrrp.short_adver_int" };
+    let adv_field = if version == 2 {
+        "vrrp.adver_int"
+    } else {
+        "vrrp.short_adver_int"
+    };
     let fields = [
         "ip.src",
         "ip.dst",
@@ -38,7 +42,11 @@ fn wire(version: u8) {
     ];
     let rows = cap.fields("vrrp", &fields);
     let dump = cap.verbose("vrrp");
-    assert!(rows.len() >= 3, "expected >= 3 adverts, got {}: {rows:?}", rows.len());
+    assert!(
+        rows.len() >= 3,
+        "expected >= 3 adverts, got {}: {rows:?}",
+        rows.len()
+    );
     let mut times = Vec::new();
     for r in &rows {
         let ctx = format!("v{version} advert {r:?}");
@@ -60,7 +68,11 @@ fn wire(version: u8) {
         } else {
             assert_eq!(r[10], "100", "{ctx}: advert interval (cs)");
         }
-        times.push(r[13].parse::<f64>().expect("frame.time_relative is a number"));
+        times.push(
+            r[13]
+                .parse::<f64>()
+                .expect("frame.time_relative is a number"),
+        );
     }
     for w in times.windows(2) {
         let gap = w[1] - w[0];

@@ -52,7 +52,10 @@ pub(crate) struct Decommented {
 /// and `!` start a comment anywhere on the line, `\#`/`\!` give the literal
 /// character; drop trailing blanks.  Single quotes do not protect anything.
 pub(crate) fn decomment(chars: &[Ch]) -> Decommented {
-    let start = chars.iter().position(|ch| !is_blank(ch.c)).unwrap_or(chars.len());
+    let start = chars
+        .iter()
+        .position(|ch| !is_blank(ch.c))
+        .unwrap_or(chars.len());
     let mut out = Vec::with_capacity(chars.len());
     let mut in_quote = false;
     let mut quote_col = 0;
@@ -109,7 +112,9 @@ pub(crate) struct Token {
 /// Result of [`tokenize`].
 pub(crate) struct Tokens {
     pub tokens: Vec<Token>,
-    /// Column of an unmatched `"`, if any.
+    /// Column of an unmatched `"`, if any (callers normally learn this from
+    /// [`decomment`] already).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub unmatched_quote: Option<u32>,
 }
 
@@ -162,7 +167,9 @@ pub(crate) fn tokenize(chars: &[Ch], file: &Path, line: u32) -> Tokens {
             }
             _ => {
                 let start = i;
-                while i < chars.len() && !is_blank(chars[i].c) && !matches!(chars[i].c, '"' | '{' | '}')
+                while i < chars.len()
+                    && !is_blank(chars[i].c)
+                    && !matches!(chars[i].c, '"' | '{' | '}')
                 {
                     i += 1;
                 }
@@ -230,13 +237,22 @@ mod tests {
 
     #[test]
     fn words() {
-        assert_eq!(toks("vrrp_instance \"VI Q\" {"), ["vrrp_instance", "VI Q", "{"]);
+        assert_eq!(
+            toks("vrrp_instance \"VI Q\" {"),
+            ["vrrp_instance", "VI Q", "{"]
+        );
         assert_eq!(toks("abc\"d e\""), ["abc", "d e"]);
-        assert_eq!(toks("} vrrp_instance X {"), ["}", "vrrp_instance", "X", "{"]);
+        assert_eq!(
+            toks("} vrrp_instance X {"),
+            ["}", "vrrp_instance", "X", "{"]
+        );
         assert_eq!(toks("a{b}c"), ["a", "{", "b", "}", "c"]);
         assert_eq!(toks("x \"{ not a brace }\""), ["x", "{ not a brace }"]);
         assert_eq!(toks("it's fine"), ["it's", "fine"]);
-        assert_eq!(toks("interface kt0 ; virtual_router_id 52"), ["interface", "kt0", ";", "virtual_router_id", "52"]);
+        assert_eq!(
+            toks("interface kt0 ; virtual_router_id 52"),
+            ["interface", "kt0", ";", "virtual_router_id", "52"]
+        );
         assert_eq!(toks("\"\""), [""]);
     }
 

@@ -15,11 +15,13 @@
 
 pub mod decimal;
 mod diag;
+mod global;
 mod lexer;
 pub mod model;
 mod preprocess;
 mod semantic;
 mod tree;
+mod vrrp;
 
 pub use diag::{Diagnostic, Severity};
 pub use model::*;

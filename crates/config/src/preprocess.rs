@@ -119,7 +119,10 @@ fn dir_of(name: &Path) -> PathBuf {
 }
 
 fn trim_start(chars: &[Ch]) -> &[Ch] {
-    let s = chars.iter().position(|c| !lexer::is_blank(c.c)).unwrap_or(chars.len());
+    let s = chars
+        .iter()
+        .position(|c| !lexer::is_blank(c.c))
+        .unwrap_or(chars.len());
     &chars[s..]
 }
 
@@ -145,12 +148,16 @@ impl Pre<'_> {
             if raw.len() > MAX_LINE {
                 self.diags.error(
                     &ctx.loc(1),
-                    format!("line too long ({} bytes, limit {MAX_LINE}) - ignoring", raw.len()),
+                    format!(
+                        "line too long ({} bytes, limit {MAX_LINE}) - ignoring",
+                        raw.len()
+                    ),
                 );
                 continue;
             }
             if raw.contains('\0') {
-                self.diags.error(&ctx.loc(1), "line contains a NUL byte - ignoring");
+                self.diags
+                    .error(&ctx.loc(1), "line contains a NUL byte - ignoring");
                 continue;
             }
             let d = lexer::decomment(&lexer::chars_of(raw));
@@ -196,7 +203,10 @@ impl Pre<'_> {
         let mut chars = chars;
         // §1.5 conditional prefix.
         if chars.first().is_some_and(|c| c.c == '@') {
-            let end = chars.iter().position(|c| c.c == ' ' || c.c == '\t').unwrap_or(chars.len());
+            let end = chars
+                .iter()
+                .position(|c| c.c == ' ' || c.c == '\t')
+                .unwrap_or(chars.len());
             let (neg, id) = match chars.get(1) {
                 Some(c) if c.c == '^' => (true, lexer::text_of(&chars[2..end])),
                 _ => (false, lexer::text_of(&chars[1..end])),
@@ -220,7 +230,8 @@ impl Pre<'_> {
         // §1.7 loops.
         if chars.first().is_some_and(|c| c.c == '~') {
             let text = lexer::text_of(&chars);
-            if text.starts_with("~SEQ(") || text.starts_with("~SEQx(") || text.starts_with("~LST(") {
+            if text.starts_with("~SEQ(") || text.starts_with("~SEQx(") || text.starts_with("~LST(")
+            {
                 self.loop_line(&chars, ctx, depth);
                 return None;
             }
@@ -248,10 +259,8 @@ impl Pre<'_> {
         if self.include_line(&chars, ctx) {
             return None;
         }
+        // An unmatched quote was already reported as unterminated by decomment.
         let t = lexer::tokenize(&chars, &ctx.file, ctx.line);
-        if let Some(col) = t.unmatched_quote {
-            self.diags.error(&ctx.loc(col), "unmatched quote");
-        }
         if !t.tokens.is_empty() {
             self.out.push(t.tokens);
         }
@@ -264,7 +273,10 @@ impl Pre<'_> {
         if let Some(p) = p {
             self.diags.warn(
                 &ctx.loc(1),
-                format!("multi-line definition '${}' produced by an expansion ends here", p.name),
+                format!(
+                    "multi-line definition '${}' produced by an expansion ends here",
+                    p.name
+                ),
             );
             self.defs.insert(p.name, p.lines);
         }
@@ -289,7 +301,11 @@ impl Pre<'_> {
         let value = value.trim_start_matches([' ', '\t']);
         if let Some(v) = value.strip_suffix('\\') {
             let v = v.trim_end();
-            let lines = if v.is_empty() { Vec::new() } else { vec![v.to_string()] };
+            let lines = if v.is_empty() {
+                Vec::new()
+            } else {
+                vec![v.to_string()]
+            };
             return Some(Some(PendingDef {
                 name: name.to_string(),
                 lines,
@@ -310,10 +326,19 @@ impl Pre<'_> {
             "_INSTANCE" => one(self.config_id.clone().unwrap_or_default()),
             "_HASH" => one("#".into()),
             "_BANG" => one("!".into()),
-            "_ENV" => one(args.first().and_then(|v| std::env::var(v).ok()).unwrap_or_default()),
+            "_ENV" => one(args
+                .first()
+                .and_then(|v| std::env::var(v).ok())
+                .unwrap_or_default()),
             "_RANDOM" => {
-                let min = args.first().and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
-                let max = args.get(1).and_then(|a| a.parse::<i64>().ok()).unwrap_or(32767);
+                let min = args
+                    .first()
+                    .and_then(|a| a.parse::<i64>().ok())
+                    .unwrap_or(0);
+                let max = args
+                    .get(1)
+                    .and_then(|a| a.parse::<i64>().ok())
+                    .unwrap_or(32767);
                 // xorshift64: only needs to be "some number", as in keepalived.
                 self.rng ^= self.rng << 13;
                 self.rng ^= self.rng >> 7;
@@ -400,7 +425,10 @@ impl Pre<'_> {
         if out.len() > MAX_LINE {
             self.diags.error(
                 &ctx.loc(chars.first().map_or(1, |c| c.col)),
-                format!("line too long after substitution ({} characters) - substitution refused", out.len()),
+                format!(
+                    "line too long after substitution ({} characters) - substitution refused",
+                    out.len()
+                ),
             );
             return (chars.to_vec(), Vec::new(), false);
         }
@@ -450,7 +478,8 @@ impl Pre<'_> {
                 match parse_c_long(s.trim()) {
                     Some(n) => nums.push(n),
                     None => {
-                        self.diags.error(&loc, format!("~{kind}: invalid number '{}'", s.trim()));
+                        self.diags
+                            .error(&loc, format!("~{kind}: invalid number '{}'", s.trim()));
                         return;
                     }
                 }
@@ -463,21 +492,29 @@ impl Pre<'_> {
                 [s, e] => (*s, if e < s { -1 } else { 1 }, *e),
                 [s, st, e] => (*s, *st, *e),
                 _ => {
-                    self.diags.error(&loc, format!("~{kind}: needs 1 to 3 numbers after the variable"));
+                    self.diags.error(
+                        &loc,
+                        format!("~{kind}: needs 1 to 3 numbers after the variable"),
+                    );
                     return;
                 }
             };
             if step == 0 || (step > 0 && end < start) || (step < 0 && end > start) {
-                self.diags.error(&loc, format!("~{kind}: step {step} never reaches {end} from {start}"));
+                self.diags.error(
+                    &loc,
+                    format!("~{kind}: step {step} never reaches {end} from {start}"),
+                );
                 return;
             }
             let count = (i128::from(end) - i128::from(start)) / i128::from(step) + 1;
             if count > i128::from(MAX_LOOP_VALUES) {
-                self.diags.error(&loc, format!("~{kind}: too many values ({count})"));
+                self.diags
+                    .error(&loc, format!("~{kind}: too many values ({count})"));
                 return;
             }
             if hex && (start < 0 || end < 0) {
-                self.diags.error(&loc, "~SEQx: negative values are not allowed");
+                self.diags
+                    .error(&loc, "~SEQx: negative values are not allowed");
                 return;
             }
             let mut v = start;
@@ -517,7 +554,10 @@ impl Pre<'_> {
             pattern = &pattern[1..pattern.len() - 1];
         }
         if pattern.is_empty() {
-            self.diags.fatal(&loc, format!("missing parameter for '{}'", &text[..word_end]));
+            self.diags.fatal(
+                &loc,
+                format!("missing parameter for '{}'", &text[..word_end]),
+            );
             return true;
         }
         self.include(pattern, flags, ctx, &loc);
@@ -545,7 +585,8 @@ impl Pre<'_> {
             let mut found: Vec<PathBuf> = match glob::glob(&full) {
                 Ok(paths) => paths.filter_map(Result::ok).collect(),
                 Err(e) => {
-                    self.diags.error(loc, format!("invalid include pattern '{pattern}': {e}"));
+                    self.diags
+                        .error(loc, format!("invalid include pattern '{pattern}': {e}"));
                     continue;
                 }
             };
@@ -561,8 +602,11 @@ impl Pre<'_> {
         }
         if files.is_empty() {
             let bit = if has_wild { INC_WILDCARD } else { INC_MATCH };
-            self.diags
-                .push(sev(bit), loc, format!("include '{pattern}': no file matches"));
+            self.diags.push(
+                sev(bit),
+                loc,
+                format!("include '{pattern}': no file matches"),
+            );
             return;
         }
         for path in files {
@@ -589,7 +633,10 @@ impl Pre<'_> {
                 self.diags.push(
                     sev(INC_READ),
                     loc,
-                    format!("include '{}': file has an execute bit set - skipped", path.display()),
+                    format!(
+                        "include '{}': file has an execute bit set - skipped",
+                        path.display()
+                    ),
                 );
                 continue;
             }
@@ -748,7 +795,10 @@ mod tests {
     #[test]
     fn braces() {
         assert_eq!(expand_braces("a{b,c}d"), ["abd", "acd"]);
-        assert_eq!(expand_braces("x/{1,2}/{a,b}.conf"), ["x/1/a.conf", "x/1/b.conf", "x/2/a.conf", "x/2/b.conf"]);
+        assert_eq!(
+            expand_braces("x/{1,2}/{a,b}.conf"),
+            ["x/1/a.conf", "x/1/b.conf", "x/2/a.conf", "x/2/b.conf"]
+        );
         assert_eq!(expand_braces("plain"), ["plain"]);
         assert_eq!(expand_braces("{single}"), ["{single}"]);
         assert_eq!(expand_braces("a{b,{c,d}}"), ["ab", "ac", "ad"]);

@@ -4,7 +4,7 @@
 
 use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
 use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
-use pnet_packet::util::MacAddr;
+use pnet_base::MacAddr;
 use std::net::Ipv4Addr;
 
 /// Ethernet header (14) + ARP for IPv4 over Ethernet (28).

@@ -108,7 +108,7 @@ async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
         let vrrp_sock = if carries_instances.contains(&name.as_str()) {
             let sock = VrrpSocket::open(name, info.index, config.global.mcast_group4)
                 .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
-            Some(Rc::new(AsyncFd::new(sock).with_context(|| {
+            Some(Rc::new(crate::sys::register_vrrp_socket(sock).with_context(|| {
                 format!("cannot register the VRRP socket of {name}")
             })?))
         } else {

@@ -28,3 +28,13 @@ pub fn packet_sockaddr(ifindex: u32, ethertype: u16, dst: &[u8; 6]) -> io::Resul
     };
     Ok(addr)
 }
+
+/// Registers a VRRP socket with tokio's reactor.
+pub fn register_vrrp_socket(
+    sock: crate::socket::VrrpSocket,
+) -> io::Result<tokio::io::unix::AsyncFd<crate::socket::VrrpSocket>> {
+    // SAFETY: `VrrpSocket` owns its descriptor (a socket2::Socket) and never closes
+    // or replaces it while alive; `as_raw_fd` always returns that same descriptor, so
+    // it stays open and unchanged for the whole lifetime of the AsyncFd.
+    unsafe { tokio::io::unix::AsyncFd::register(sock) }.map_err(io::Error::from)
+}

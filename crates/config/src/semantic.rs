@@ -1,0 +1,237 @@
+//! Typed model from the keyword tree: root level dispatch and shared helpers.
+
+use crate::diag::Diags;
+use crate::global;
+use crate::model::Config;
+use crate::tree::{Block, Node, Word};
+use crate::vrrp;
+
+/// LVS/checker roots: keepalived's VRRP process skips them (inactive
+/// keywords), so do we, warning once per file.
+const LVS_ROOTS: &[&str] = &["virtual_server", "virtual_server_group", "SSL"];
+
+/// Root keywords keepalived knows that keepalived-rs does not implement yet.
+/// Their blocks are skipped with brace counting and one warning per keyword.
+const UNSUPPORTED_ROOTS: &[&str] = &[
+    "vrrp_sync_group",
+    "vrrp_script",
+    "vrrp_track_process",
+    "track_file",
+    "vrrp_track_file",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "track_group",
+    "garp_group",
+    "linkbeat_interfaces",
+    "interface_up_down_delays",
+    "bfd_instance",
+    "net_namespace",
+    "net_namespace_ipvs",
+    "namespace_with_ipsets",
+    "use_pid_dir",
+    "instance",
+    "child_wait_time",
+    "linkbeat_use_polling",
+];
+
+/// Build the configuration and run the cross-instance checks.
+pub(crate) fn build(nodes: &[Node], diags: &mut Diags) -> Config {
+    let mut config = Config::default();
+    let mut builders: Vec<vrrp::Builder> = Vec::new();
+    for node in nodes {
+        let kw = node.kw.text.as_str();
+        match kw {
+            // A '{' with no keyword, already reported by the tree builder.
+            "" => {}
+            "global_defs" => {
+                if let Some(block) = require_block(node, diags) {
+                    global::parse(block, &mut config.global, diags);
+                }
+            }
+            "vrrp_instance" => {
+                if let Some(b) = vrrp::parse(node, &config.global, &builders, diags) {
+                    builders.push(b);
+                }
+            }
+            _ if LVS_ROOTS.contains(&kw) => diags.warn_once(
+                "\0lvs",
+                &node.kw.loc,
+                format!(
+                    "LVS/checker configuration ({kw} ...) is not supported by keepalived-rs and is ignored"
+                ),
+            ),
+            _ if UNSUPPORTED_ROOTS.contains(&kw) => not_supported(node, diags),
+            _ => unknown(node, diags),
+        }
+    }
+    config.instances = vrrp::complete_all(builders, &config.global, diags);
+    config
+}
+
+/// "Unknown keyword", plus a louder note when it owns a block.
+///
+/// keepalived does *not* skip the block of an unknown keyword: it reports the
+/// `{` as unexpected and parses the lines inside as keywords of the enclosing
+/// level, and the block's `}` then closes the enclosing block (§1.3, §10.4).
+/// We deliberately skip the whole block instead and say so, because copying
+/// that behaviour silently changes what later lines mean.
+pub(crate) fn unknown(node: &Node, diags: &mut Diags) {
+    let kw = &node.kw.text;
+    if node.block.is_some() {
+        diags.warn(
+            &node.kw.loc,
+            format!(
+                "unknown keyword '{kw}' with a '{{' block: the whole block is skipped \
+                 (keepalived would instead read its contents as part of the enclosing block)"
+            ),
+        );
+    } else {
+        diags.warn(&node.kw.loc, format!("unknown keyword '{kw}'"));
+    }
+}
+
+/// A known keyword that keepalived-rs ignores; warned once per keyword.
+pub(crate) fn not_supported(node: &Node, diags: &mut Diags) {
+    let kw = &node.kw.text;
+    diags.warn_once(
+        kw,
+        &node.kw.loc,
+        format!("'{kw}' is not yet supported by keepalived-rs and is ignored"),
+    );
+}
+
+/// The block of a block keyword; reports its absence.
+pub(crate) fn require_block<'a>(node: &'a Node, diags: &mut Diags) -> Option<&'a Block> {
+    if node.block.is_none() {
+        diags.error(
+            &node.kw.loc,
+            format!(
+                "missing '{{' at the beginning of the '{}' block",
+                node.kw.text
+            ),
+        );
+    }
+    node.block.as_ref()
+}
+
+/// Report a block after a keyword that takes none (keepalived: "Unexpected '{'").
+pub(crate) fn no_block(node: &Node, diags: &mut Diags) {
+    if let Some(b) = &node.block {
+        diags.error(
+            &b.loc,
+            format!("unexpected '{{' after '{}' - block ignored", node.kw.text),
+        );
+    }
+}
+
+/// The first argument of a keyword that needs a value.
+///
+/// keepalived exits the process (status 2) when a mandatory parameter is
+/// missing (`null_strvec`), so this is reported as [`crate::Severity::Fatal`];
+/// we carry on parsing to show every other problem too.
+pub(crate) fn need_arg<'a>(node: &'a Node, diags: &mut Diags) -> Option<&'a Word> {
+    no_block(node, diags);
+    let a = node.args.first();
+    if a.is_none() {
+        diags.fatal(
+            &node.kw.loc,
+            format!("missing parameter for '{}'", node.kw.text),
+        );
+    }
+    a
+}
+
+/// Unsigned integer in `min..=max`, base 10, no sign, no trailing garbage.
+///
+/// keepalived accepts `10abc` as 10 with a warning at runtime but rejects it
+/// under `-t`; we always reject it, which is the safer of the two.
+pub(crate) fn uint(word: &Word, kw: &str, min: u64, max: u64, diags: &mut Diags) -> Option<u64> {
+    uint_or(word, kw, min, max, "", diags)
+}
+
+/// [`uint`] whose error message ends with `suffix` (e.g. "; using 100").
+pub(crate) fn uint_or(
+    word: &Word,
+    kw: &str,
+    min: u64,
+    max: u64,
+    suffix: &str,
+    diags: &mut Diags,
+) -> Option<u64> {
+    let ok = !word.text.is_empty() && word.text.bytes().all(|b| b.is_ascii_digit());
+    let v = if ok {
+        word.text.parse::<u64>().ok()
+    } else {
+        None
+    };
+    match v {
+        Some(v) if (min..=max).contains(&v) => Some(v),
+        _ => {
+            diags.error(
+                &word.loc,
+                format!(
+                    "invalid {kw} '{}' (must be {min}..{max}){suffix}",
+                    word.text
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Decimal seconds in `min_us..=max_us`, as integer microseconds.
+pub(crate) fn seconds(
+    word: &Word,
+    kw: &str,
+    min_us: u64,
+    max_us: u64,
+    diags: &mut Diags,
+) -> Option<u64> {
+    let range = format!(
+        "must be {}..{} seconds",
+        crate::decimal::format_us(min_us),
+        crate::decimal::format_us(max_us)
+    );
+    match crate::decimal::parse_seconds_us(&word.text) {
+        Ok(s) if (min_us..=max_us).contains(&s.value) => {
+            if s.rounded {
+                diags.error(
+                    &word.loc,
+                    format!(
+                        "{kw} '{}' has more than 6 decimal places; rounded to {}",
+                        word.text,
+                        crate::decimal::format_us(s.value)
+                    ),
+                );
+            }
+            Some(s.value)
+        }
+        _ => {
+            diags.error(&word.loc, format!("invalid {kw} '{}' ({range})", word.text));
+            None
+        }
+    }
+}
+
+/// keepalived's `[BOOL]`: a bare keyword is true.
+pub(crate) fn opt_bool(node: &Node, diags: &mut Diags) -> Option<bool> {
+    no_block(node, diags);
+    let Some(w) = node.args.first() else {
+        return Some(true);
+    };
+    match w.text.as_str() {
+        "on" | "true" | "yes" => Some(true),
+        "off" | "false" | "no" => Some(false),
+        _ => {
+            diags.error(
+                &w.loc,
+                format!(
+                    "invalid {} '{}' (must be on|off|true|false|yes|no)",
+                    node.kw.text, w.text
+                ),
+            );
+            None
+        }
+    }
+}
