@@ -13,7 +13,11 @@ use std::path::PathBuf;
 )]
 pub struct Args {
     /// Use the specified configuration file.
-    #[arg(short = 'f', long = "use-file", default_value = "/etc/keepalived/keepalived.conf")]
+    #[arg(
+        short = 'f',
+        long = "use-file",
+        default_value = "/etc/keepalived/keepalived.conf"
+    )]
     pub use_file: PathBuf,
     /// Only run the VRRP subsystem (the only one keepalived-rs has).
     #[arg(short = 'P', long = "vrrp")]

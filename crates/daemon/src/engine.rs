@@ -28,7 +28,6 @@ pub enum NetlinkOp {
 /// One interface the daemon uses.
 pub struct Iface {
     pub name: String,
-    pub index: u32,
     pub mac: [u8; 6],
     /// The VRRP socket, for interfaces that carry instances.
     pub vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
@@ -41,14 +40,12 @@ pub struct Iface {
 impl Iface {
     pub fn new(
         name: String,
-        index: u32,
         mac: [u8; 6],
         vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
         packet: Option<PacketSocket>,
     ) -> Self {
         Iface {
             name,
-            index,
             mac,
             vrrp,
             packet,

@@ -2,9 +2,9 @@
 //! and target protocol addresses are both the virtual address), built with
 //! pnet_packet's frame layouts.
 
+use pnet_base::MacAddr;
 use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
 use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
-use pnet_base::MacAddr;
 use std::net::Ipv4Addr;
 
 /// Ethernet header (14) + ARP for IPv4 over Ethernet (28).

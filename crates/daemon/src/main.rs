@@ -37,7 +37,9 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_FATAL);
     }
     if let Some(ns) = &args.namespace {
-        error!("-s/--namespace {ns}: not supported yet; start keepalived-rs with `ip netns exec {ns}`");
+        error!(
+            "-s/--namespace {ns}: not supported yet; start keepalived-rs with `ip netns exec {ns}`"
+        );
         return ExitCode::from(EXIT_FATAL);
     }
     let loaded = match load(&args) {
@@ -114,7 +116,11 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     let mut sink: Box<dyn Write> = if out.is_empty() {
         Box::new(std::io::stderr())
     } else {
-        match std::fs::OpenOptions::new().create(true).append(true).open(out) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+        {
             Ok(f) => Box::new(f),
             Err(e) => {
                 eprintln!("cannot open {out}: {e}");
@@ -136,7 +142,11 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     // Like keepalived -t, check the interfaces against the live system.
     for inst in &loaded.config.instances {
         let mut names: Vec<&str> = inst.interface.iter().map(String::as_str).collect();
-        names.extend(inst.virtual_ipaddress.iter().filter_map(|v| v.dev.as_deref()));
+        names.extend(
+            inst.virtual_ipaddress
+                .iter()
+                .filter_map(|v| v.dev.as_deref()),
+        );
         for name in names {
             if nix::net::if_::if_nametoindex(name).is_err() {
                 let _ = writeln!(
@@ -154,7 +164,11 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
         Some(Severity::Fatal) => 4,
     };
     if code == 0 {
-        let _ = writeln!(sink, "configuration OK: {} VRRP instance(s)", loaded.config.instances.len());
+        let _ = writeln!(
+            sink,
+            "configuration OK: {} VRRP instance(s)",
+            loaded.config.instances.len()
+        );
     }
     ExitCode::from(code)
 }
@@ -166,7 +180,8 @@ fn init_logging(args: &cli::Args) {
         1 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("KEEPALIVED_RS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let filter =
+        EnvFilter::try_from_env("KEEPALIVED_RS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

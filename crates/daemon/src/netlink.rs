@@ -61,7 +61,12 @@ impl Netlink {
     }
 
     pub async fn link_info(&self, name: &str) -> Result<LinkInfo, NetlinkError> {
-        let mut links = self.handle.link().get().match_name(name.to_string()).execute();
+        let mut links = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.to_string())
+            .execute();
         let link = match links.try_next().await {
             Ok(Some(link)) => link,
             Ok(None) => return Err(NetlinkError::NoSuchInterface(name.to_string())),
@@ -134,7 +139,13 @@ impl Netlink {
 
     /// Removes the address; an address that is not there counts as success.
     pub async fn del_addr(&self, spec: &AddrSpec) -> Result<(), NetlinkError> {
-        match self.handle.address().del(address_message(spec)).execute().await {
+        match self
+            .handle
+            .address()
+            .del(address_message(spec))
+            .execute()
+            .await
+        {
             Ok(()) => Ok(()),
             Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EADDRNOTAVAIL => Ok(()),
             Err(source) => Err(NetlinkError::Request {

@@ -108,9 +108,10 @@ async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
         let vrrp_sock = if carries_instances.contains(&name.as_str()) {
             let sock = VrrpSocket::open(name, info.index, config.global.mcast_group4)
                 .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
-            Some(Rc::new(crate::sys::register_vrrp_socket(sock).with_context(|| {
-                format!("cannot register the VRRP socket of {name}")
-            })?))
+            Some(Rc::new(
+                crate::sys::register_vrrp_socket(sock)
+                    .with_context(|| format!("cannot register the VRRP socket of {name}"))?,
+            ))
         } else {
             None
         };
@@ -121,7 +122,7 @@ async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
                 None
             }
         };
-        ifaces.push(Iface::new(name.clone(), info.index, info.mac, vrrp_sock, packet));
+        ifaces.push(Iface::new(name.clone(), info.mac, vrrp_sock, packet));
     }
 
     let mut instances = Vec::with_capacity(config.instances.len());
@@ -219,7 +220,12 @@ fn build_instance(
     config: &Config,
     links: &HashMap<String, (usize, LinkInfo)>,
 ) -> anyhow::Result<InstanceRt> {
-    let bad = |msg: String| anyhow!(RuntimeConfigError(format!("{}: ({}) {msg}", inst.location, inst.name)));
+    let bad = |msg: String| {
+        anyhow!(RuntimeConfigError(format!(
+            "{}: ({}) {msg}",
+            inst.location, inst.name
+        )))
+    };
     let ifname = inst.interface.as_deref().unwrap_or_default();
     let (iface_idx, link) = links
         .get(ifname)
@@ -252,19 +258,27 @@ fn build_instance(
 
     let src = match inst.unicast_src_ip {
         Some(IpAddr::V4(a)) => a,
-        Some(IpAddr::V6(a)) => return Err(bad(format!("IPv6 unicast_src_ip {a} is not supported yet"))),
+        Some(IpAddr::V6(a)) => {
+            return Err(bad(format!("IPv6 unicast_src_ip {a} is not supported yet")))
+        }
         None => link
             .ipv4
             .iter()
             .copied()
             .find(|a| !advert_addrs.contains(a))
-            .ok_or_else(|| bad(format!("interface '{ifname}' has no IPv4 address to send adverts from")))?,
+            .ok_or_else(|| {
+                bad(format!(
+                    "interface '{ifname}' has no IPv4 address to send adverts from"
+                ))
+            })?,
     };
     let mut dsts = Vec::new();
     for p in &inst.unicast_peers {
         match p {
             IpAddr::V4(a) => dsts.push(*a),
-            IpAddr::V6(a) => return Err(bad(format!("IPv6 unicast_peer {a} is not supported yet"))),
+            IpAddr::V6(a) => {
+                return Err(bad(format!("IPv6 unicast_peer {a} is not supported yet")))
+            }
         }
     }
     if dsts.is_empty() {
@@ -291,7 +305,13 @@ fn build_instance(
         down_timer_adverts: 3,
     };
     debug!(instance = %inst.name, iface = %ifname, %src, "instance configured");
-    Ok(InstanceRt::new(Instance::new(cfg), *iface_idx, src, dsts, vips))
+    Ok(InstanceRt::new(
+        Instance::new(cfg),
+        *iface_idx,
+        src,
+        dsts,
+        vips,
+    ))
 }
 
 /// Receives every datagram on one interface's VRRP socket and hands it to the
@@ -369,4 +389,3 @@ fn dump_state(engine: &Engine) {
     }
     info!(stats = ?engine.stats, "dispatch counters");
 }
-

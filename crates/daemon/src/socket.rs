@@ -78,4 +78,3 @@ impl PacketSocket {
         self.sock.send_to(frame, &self.broadcast).map(|_| ())
     }
 }
-
