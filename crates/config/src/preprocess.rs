@@ -18,6 +18,10 @@ const MAX_LINE: usize = 1024;
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// Bound on re-scans of one line after substitution (recursive definitions).
 const MAX_EXPANSION_DEPTH: usize = 32;
+/// Bound on the logical lines one physical line may expand into (all
+/// `~SEQ`/`~LST`/definition expansions together); nesting could otherwise grow
+/// exponentially (`$S=~SEQ(i,1,3) $S`).
+const MAX_EXPANSIONS_PER_LINE: u32 = 100_000;
 /// Bound on the number of lines one `~SEQ`/`~LST` may produce.
 const MAX_LOOP_VALUES: i64 = 65_536;
 
@@ -60,6 +64,7 @@ pub(crate) fn run(
         diags,
         stack: Vec::new(),
         rng: seed(),
+        budget: MAX_EXPANSIONS_PER_LINE,
     };
     if let Ok(canon) = name.canonicalize() {
         pp.stack.push(canon);
@@ -101,6 +106,8 @@ struct Pre<'a> {
     /// Canonical paths of the files being read (recursion guard).
     stack: Vec<PathBuf>,
     rng: u64,
+    /// Remaining expansions for the current physical line.
+    budget: u32,
 }
 
 fn seed() -> u64 {
@@ -182,7 +189,9 @@ impl Pre<'_> {
             if d.chars.is_empty() {
                 continue;
             }
+            let saved = std::mem::replace(&mut self.budget, MAX_EXPANSIONS_PER_LINE);
             pending = self.logical(d.chars, &ctx, 0);
+            self.budget = saved;
         }
         if let Some(p) = pending {
             self.defs.insert(p.name, p.lines);
@@ -192,6 +201,20 @@ impl Pre<'_> {
     /// Process one decommented logical line.  Returns a multi-line definition
     /// that continues on the next physical line, if this line started one.
     fn logical(&mut self, chars: Vec<Ch>, ctx: &Ctx, depth: usize) -> Option<PendingDef> {
+        if self.budget == 0 {
+            return None;
+        }
+        self.budget -= 1;
+        if self.budget == 0 {
+            let col = chars.first().map_or(1, |c| c.col);
+            self.diags.error(
+                &ctx.loc(col),
+                format!(
+                    "line expands into more than {MAX_EXPANSIONS_PER_LINE} lines - rest ignored"
+                ),
+            );
+            return None;
+        }
         if depth > MAX_EXPANSION_DEPTH {
             let col = chars.first().map_or(1, |c| c.col);
             self.diags.error(
@@ -775,6 +798,9 @@ fn expand_braces_capped(pattern: &str, cap: usize) -> Vec<String> {
         bounds.push(end);
         let mut out = Vec::new();
         for w in bounds.windows(2) {
+            if out.len() >= cap {
+                return out;
+            }
             let part: String = bytes[w[0] + 1..w[1]].iter().collect();
             for e in expand_braces_capped(&format!("{prefix}{part}{suffix}"), cap) {
                 if out.len() >= cap {

@@ -22,7 +22,9 @@ fn inst(body: &str) -> String {
 
 #[test]
 fn bad_vrid_is_error_then_fatal() {
-    let l = parse(&inst("  interface eth0\n  virtual_router_id 300\n  virtual_ipaddress { 10.0.0.1 }"));
+    let l = parse(&inst(
+        "  interface eth0\n  virtual_router_id 300\n  virtual_ipaddress { 10.0.0.1 }",
+    ));
     assert_eq!(
         msgs(&l),
         [
@@ -43,7 +45,9 @@ fn bad_priority_uses_100() {
     ));
     assert_eq!(
         msgs(&l),
-        [format!("{F}:4:12: error: invalid priority '0' (must be 1..255); using 100")]
+        [format!(
+            "{F}:4:12: error: invalid priority '0' (must be 1..255); using 100"
+        )]
     );
     assert_eq!(l.worst(), Some(Severity::Error));
     assert_eq!(l.config.instances[0].priority, 100);
@@ -52,14 +56,21 @@ fn bad_priority_uses_100() {
     ));
     assert_eq!(
         msgs(&l),
-        [format!("{F}:4:12: error: invalid priority '10abc' (must be 1..255); using 100")]
+        [format!(
+            "{F}:4:12: error: invalid priority '10abc' (must be 1..255); using 100"
+        )]
     );
 }
 
 #[test]
 fn missing_parameter_is_fatal() {
-    let l = parse(&inst("  interface eth0\n  virtual_router_id 5\n  priority\n  virtual_ipaddress { 10.0.0.1 }"));
-    assert_eq!(msgs(&l), [format!("{F}:4:3: error: missing parameter for 'priority'")]);
+    let l = parse(&inst(
+        "  interface eth0\n  virtual_router_id 5\n  priority\n  virtual_ipaddress { 10.0.0.1 }",
+    ));
+    assert_eq!(
+        msgs(&l),
+        [format!("{F}:4:3: error: missing parameter for 'priority'")]
+    );
     assert!(l.has_fatal());
     assert!(l.config.instances.is_empty());
 }
@@ -101,14 +112,18 @@ fn unbalanced_braces() {
     let l = parse("global_defs {\n  router_id x\n");
     assert_eq!(
         msgs(&l),
-        [format!("{F}:1:13: error: missing '}}' for the '{{' of 'global_defs' opened here")]
+        [format!(
+            "{F}:1:13: error: missing '}}' for the '{{' of 'global_defs' opened here"
+        )]
     );
     assert_eq!(l.config.global.router_id.as_deref(), Some("x"));
 }
 
 #[test]
 fn missing_interface_is_fatal() {
-    let l = parse(&inst("  virtual_router_id 5\n  virtual_ipaddress { 10.0.0.1 }"));
+    let l = parse(&inst(
+        "  virtual_router_id 5\n  virtual_ipaddress { 10.0.0.1 }",
+    ));
     assert_eq!(
         msgs(&l),
         [format!(
@@ -138,7 +153,9 @@ fn duplicate_vrid_is_fatal() {
 
 #[test]
 fn v3_without_vip_is_fatal() {
-    let l = parse(&inst("  interface eth0\n  version 3\n  virtual_router_id 5"));
+    let l = parse(&inst(
+        "  interface eth0\n  version 3\n  virtual_router_id 5",
+    ));
     assert_eq!(
         msgs(&l),
         [format!(

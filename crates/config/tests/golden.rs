@@ -112,8 +112,14 @@ fn typical_master() {
     assert_eq!(i.authentication, pass(b"1111"));
     assert_eq!(i.virtual_ipaddress.len(), 3);
     let v = &i.virtual_ipaddress;
-    assert_eq!((v[0].addr, v[0].prefix_len, v[0].dev.as_deref()), (ip("192.168.200.16"), 32, None));
-    assert_eq!((v[1].addr, v[1].prefix_len, v[1].dev.as_deref()), (ip("192.168.200.17"), 24, Some("eth1")));
+    assert_eq!(
+        (v[0].addr, v[0].prefix_len, v[0].dev.as_deref()),
+        (ip("192.168.200.16"), 32, None)
+    );
+    assert_eq!(
+        (v[1].addr, v[1].prefix_len, v[1].dev.as_deref()),
+        (ip("192.168.200.17"), 24, Some("eth1"))
+    );
     assert_eq!(v[2].label.as_deref(), Some("eth2:1"));
     assert_eq!((v[2].location.line, v[2].location.col), (30, 9));
     assert_eq!((i.location.line, i.location.col), (17, 1));
@@ -342,6 +348,45 @@ vrrp_instance B {
     let [a, b] = l.config.instances.as_slice() else {
         panic!("two instances expected");
     };
-    assert_eq!((a.state, a.priority, a.nopreempt, a.advert_int_us), (InitialState::Master, 255, false, 3_000_000));
-    assert_eq!((b.state, b.priority, b.advert_int_us), (InitialState::Backup, 100, 1_000_000));
+    assert_eq!(
+        (a.state, a.priority, a.nopreempt, a.advert_int_us),
+        (InitialState::Master, 255, false, 3_000_000)
+    );
+    assert_eq!(
+        (b.state, b.priority, b.advert_int_us),
+        (InitialState::Backup, 100, 1_000_000)
+    );
+}
+
+#[test]
+fn fixture_files_with_conditional_includes() -> Result<(), keepalived_config::ConfigError> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/keepalived.conf");
+    for (id, state, prio) in [
+        ("lb1", InitialState::Master, 150),
+        ("lb2", InitialState::Backup, 100),
+    ] {
+        let l = keepalived_config::load_file(
+            &path,
+            &LoadOptions {
+                config_id: Some(id.into()),
+            },
+        )?;
+        assert!(l.diagnostics.is_empty(), "{:?}", msgs(&l));
+        let i = &l.config.instances[0];
+        assert_eq!(
+            (i.state, i.priority, i.version, i.advert_int_us),
+            (state, prio, 3, 500_000)
+        );
+        assert_eq!(i.virtual_ipaddress[0].addr, ip("192.0.2.100"));
+        assert_eq!(i.virtual_ipaddress[0].prefix_len, 24);
+        assert!(i.virtual_ipaddress[0]
+            .location
+            .file
+            .ends_with(if id == "lb1" {
+                "master.inc"
+            } else {
+                "backup.inc"
+            }));
+    }
+    Ok(())
 }

@@ -73,7 +73,10 @@ fn include_glob_relative_to_including_file() -> R {
         "global_defs { router_id R }\ninclude conf.d/*.conf\ninclude other/{x,y}.inc\n",
     )?;
     t.write("etc/conf.d/20-b.conf", &instance("B", 2))?;
-    t.write("etc/conf.d/10-a.conf", &(instance("A", 1) + "include ../nested/n.conf\n"))?;
+    t.write(
+        "etc/conf.d/10-a.conf",
+        &(instance("A", 1) + "include ../nested/n.conf\n"),
+    )?;
     t.write("etc/nested/n.conf", &instance("N", 3))?;
     t.write("etc/other/y.inc", &instance("Y", 5))?;
     t.write("etc/other/x.inc", &instance("X", 4))?;
@@ -102,9 +105,15 @@ fn include_skips_executables_and_directories() -> R {
     assert_eq!(names(&l), ["A"]);
     let m = msgs(&l);
     assert_eq!(m.len(), 2, "{m:?}");
-    assert!(m[0].contains("b.sh': file has an execute bit set - skipped"), "{m:?}");
+    assert!(
+        m[0].contains("b.sh': file has an execute bit set - skipped"),
+        "{m:?}"
+    );
     assert!(m[1].contains("sub': not a regular file - skipped"), "{m:?}");
-    assert!(m[0].starts_with(&format!("{}:1:1: warning: ", main.display())), "{m:?}");
+    assert!(
+        m[0].starts_with(&format!("{}:1:1: warning: ", main.display())),
+        "{m:?}"
+    );
     Ok(())
 }
 
@@ -145,9 +154,14 @@ fn include_recursion_is_stopped() -> R {
 
 #[test]
 fn main_file_missing_is_err() {
-    let r = load_file(Path::new("/nonexistent/keepalived.conf"), &LoadOptions::default());
+    let r = load_file(
+        Path::new("/nonexistent/keepalived.conf"),
+        &LoadOptions::default(),
+    );
     match r {
-        Err(ConfigError::Open { path, .. }) => assert_eq!(path, Path::new("/nonexistent/keepalived.conf")),
+        Err(ConfigError::Open { path, .. }) => {
+            assert_eq!(path, Path::new("/nonexistent/keepalived.conf"))
+        }
         Ok(_) => panic!("expected an error"),
     }
 }
@@ -190,7 +204,13 @@ fn definitions() {
         ]
     );
     // Substituted tokens point at the '$' that produced them.
-    assert_eq!((i.virtual_ipaddress[0].location.line, i.virtual_ipaddress[0].location.col), (13, 3));
+    assert_eq!(
+        (
+            i.virtual_ipaddress[0].location.line,
+            i.virtual_ipaddress[0].location.col
+        ),
+        (13, 3)
+    );
     let l = parse_as(text, "lb2");
     assert_eq!(l.config.instances[0].state, InitialState::Backup);
 }
@@ -210,9 +230,27 @@ fn seq_loops() {
     let v: Vec<String> = l.config.instances[0]
         .virtual_ipaddress
         .iter()
-        .map(|v| format!("{}{}", v.addr, v.dev.as_deref().map(|d| format!("@{d}")).unwrap_or_default()))
+        .map(|v| {
+            format!(
+                "{}{}",
+                v.addr,
+                v.dev
+                    .as_deref()
+                    .map(|d| format!("@{d}"))
+                    .unwrap_or_default()
+            )
+        })
         .collect();
-    assert_eq!(v, ["10.0.0.10", "10.0.0.12", "10.0.0.14", "10.1.0.1@eth1", "10.1.0.2@eth2"]);
+    assert_eq!(
+        v,
+        [
+            "10.0.0.10",
+            "10.0.0.12",
+            "10.0.0.14",
+            "10.1.0.1@eth1",
+            "10.1.0.2@eth2"
+        ]
+    );
     // The two IPv6 entries are rejected as the wrong family.
     assert_eq!(l.diagnostics.len(), 2, "{:?}", msgs(&l));
 }
@@ -230,10 +268,16 @@ fn lexical_edges() {
     };
     assert_eq!(a.name, "VI Q");
     assert_eq!(a.virtual_router_id, 4);
-    assert_eq!(a.authentication, Some(keepalived_config::Authentication::Pass(*b"a!b#c d\0")));
+    assert_eq!(
+        a.authentication,
+        Some(keepalived_config::Authentication::Pass(*b"a!b#c d\0"))
+    );
     assert_eq!(b.name, "X");
     assert_eq!(b.interface.as_deref(), Some("eth1"));
-    assert_eq!(b.authentication, Some(keepalived_config::Authentication::Pass(*b"ab!c'd\0\0")));
+    assert_eq!(
+        b.authentication,
+        Some(keepalived_config::Authentication::Pass(*b"ab!c'd\0\0"))
+    );
 }
 
 #[test]

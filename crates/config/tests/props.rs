@@ -88,6 +88,10 @@ fn recursive_definitions_terminate() {
 #[test]
 fn brace_bomb_in_include_is_bounded() {
     let pat = "{a,b}".repeat(100);
-    let l = parse_str(&format!("include /nonexistent-keepalived-rs/{pat}\n"), Path::new("k.conf"), &opts());
+    let l = parse_str(
+        &format!("include /nonexistent-keepalived-rs/{pat}\n"),
+        Path::new("k.conf"),
+        &opts(),
+    );
     assert!(!l.diagnostics.is_empty());
 }

@@ -12,5 +12,9 @@ fuzz_target!(|data: &[u8]| {
         config_id: Some("fuzz".into()),
     };
     // A directory that does not exist, so relative includes match nothing.
-    let _ = parse_str(&text, Path::new("/nonexistent-keepalived-rs-fuzz/k.conf"), &opts);
+    let _ = parse_str(
+        &text,
+        Path::new("/nonexistent-keepalived-rs-fuzz/k.conf"),
+        &opts,
+    );
 });
