@@ -10,6 +10,7 @@ mod pidfile;
 mod run;
 mod socket;
 mod sys;
+mod timer;
 
 use clap::Parser;
 use keepalived_config::{LoadOptions, Loaded, Severity};

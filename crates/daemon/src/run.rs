@@ -6,6 +6,7 @@
 use crate::engine::{Engine, Iface, InstanceRt, NetlinkOp, Vip};
 use crate::netlink::{AddrSpec, LinkInfo, Netlink};
 use crate::socket::{PacketSocket, VrrpSocket};
+use crate::timer::PreciseTimer;
 use anyhow::{anyhow, Context};
 use keepalived_config::{Authentication, Config, VrrpInstance};
 use std::cell::RefCell;
@@ -46,9 +47,6 @@ impl Clock {
     fn now(&self) -> Timestamp {
         let us = u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX);
         Timestamp::from_micros(us)
-    }
-    fn instant(&self, t: Timestamp) -> Instant {
-        self.origin + Duration::from_micros(t.as_micros())
     }
 }
 
@@ -179,15 +177,15 @@ async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
     let mut hup = signal(SignalKind::hangup())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;
     let mut usr2 = signal(SignalKind::user_defined2())?;
-    let far_future = Duration::from_secs(86_400 * 365);
+    let mut timer = PreciseTimer::new().context("cannot create the timer")?;
     let why = loop {
         let deadline = engine.borrow().next_deadline();
-        let sleep_to = match deadline {
-            Some(t) => clock.instant(t),
-            None => Instant::now() + far_future,
-        };
+        timer
+            .arm(deadline, clock.now())
+            .context("cannot set the timer")?;
         tokio::select! {
-            _ = tokio::time::sleep_until(sleep_to) => {
+            r = timer.expired() => {
+                r.context("timer failed")?;
                 engine.borrow_mut().on_timers(clock.now());
             }
             _ = wake.notified() => {}

@@ -38,3 +38,13 @@ pub fn register_vrrp_socket(
     // it stays open and unchanged for the whole lifetime of the AsyncFd.
     unsafe { tokio::io::unix::AsyncFd::register(sock) }.map_err(io::Error::from)
 }
+
+/// Registers the daemon's timerfd with tokio's reactor.
+pub fn register_timer(
+    timer: crate::timer::TimerHandle,
+) -> io::Result<tokio::io::unix::AsyncFd<crate::timer::TimerHandle>> {
+    // SAFETY: `TimerHandle` owns its descriptor (nix's TimerFd holds an OwnedFd)
+    // and never closes or replaces it while alive, so the descriptor stays open and
+    // unchanged for the whole lifetime of the AsyncFd.
+    unsafe { tokio::io::unix::AsyncFd::register(timer) }.map_err(io::Error::from)
+}
