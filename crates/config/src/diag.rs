@@ -14,7 +14,9 @@ pub enum Severity {
     /// The value or keyword was dropped or replaced by a default; keepalived
     /// would still run ("runs anyway" class, `-t` exit 5).
     Error,
-    /// keepalived's VRRP process would exit with status 2 ("cannot run").
+    /// A script-security problem (keepalived's CONFIG_SECURITY_ERROR, `-t` exit 6).
+    Security,
+    /// keepalived's VRRP process would exit with status 2 ("cannot run", `-t` exit 4).
     Fatal,
 }
 
@@ -32,7 +34,7 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let word = match self.severity {
             Severity::Warning => "warning",
-            Severity::Error | Severity::Fatal => "error",
+            Severity::Error | Severity::Security | Severity::Fatal => "error",
         };
         write!(f, "{}: {}: {}", self.location, word, self.message)
     }

@@ -20,6 +20,7 @@ mod lexer;
 pub mod model;
 mod preprocess;
 mod semantic;
+mod suggest;
 mod tree;
 mod vrrp;
 

@@ -785,6 +785,7 @@ fn complete(b: Builder, global: &GlobalDefs, diags: &mut Diags) -> Option<VrrpIn
         unicast_peers,
         garp_master_delay_s: b.garp_delay_s,
         garp_master_repeat: b.garp_repeat,
+        track: Vec::new(),
         location: b.loc,
     })
 }

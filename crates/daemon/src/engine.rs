@@ -279,14 +279,7 @@ impl Engine {
                     reason,
                 } => {
                     let name = &inst.vrrp.config().name;
-                    info!(
-                        instance = %name,
-                        old_state = %from,
-                        new_state = %to,
-                        priority,
-                        reason = %reason,
-                        "({name}) {from} -> {to}, priority {priority}: {reason}"
-                    );
+                    info!(priority, reason = %reason, "({name}) {from} -> {to}");
                     if to == State::Master {
                         info!("({name}) Entering MASTER STATE");
                     } else if to == State::Backup {

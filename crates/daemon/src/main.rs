@@ -50,7 +50,7 @@ fn main() -> ExitCode {
     for d in &loaded.diagnostics {
         match d.severity {
             Severity::Warning => warn!("{d}"),
-            Severity::Error | Severity::Fatal => error!("{d}"),
+            Severity::Error | Severity::Security | Severity::Fatal => error!("{d}"),
         }
     }
     if loaded.has_fatal() {
@@ -162,6 +162,7 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     let code = match worst {
         None | Some(Severity::Warning) => 0,
         Some(Severity::Error) => 5,
+        Some(Severity::Security) => 6,
         Some(Severity::Fatal) => 4,
     };
     if code == 0 {

@@ -690,3 +690,28 @@ fn tuning_owner_ignore_adverts() -> TestResult {
     assert_eq!(j.poll_timeout(), Some(t(S + 3_609_375)));
     Ok(())
 }
+
+#[test]
+fn master_adverts_do_not_drift_when_handled_late() -> TestResult {
+    let mut m = master100()?;
+    let Some(first) = m.poll_timeout() else {
+        return Err("master has no advert timer".into());
+    };
+    // Handled 5 ms late: the next advert is still due one interval after the
+    // previous deadline, not after the late wake-up.
+    m.handle(first.add_micros(5_000), Input::Timeout);
+    assert!(drain(&mut m).contains(&Action::SendAdvert { priority: 100 }));
+    assert_eq!(m.poll_timeout(), Some(first.add_micros(S)));
+    // Handled more than an interval late (process stopped): restart from now,
+    // one advert, no burst.
+    let due = first.add_micros(S);
+    let late = due.add_micros(3 * S);
+    m.handle(late, Input::Timeout);
+    let sent = drain(&mut m)
+        .into_iter()
+        .filter(|a| matches!(a, Action::SendAdvert { .. }))
+        .count();
+    assert_eq!(sent, 1);
+    assert_eq!(m.poll_timeout(), Some(late.add_micros(S)));
+    Ok(())
+}

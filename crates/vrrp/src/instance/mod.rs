@@ -289,8 +289,8 @@ impl Instance {
                 }
             }
             State::Master => {
-                if self.advert_at.is_some_and(|at| at <= now) {
-                    self.send_advert_now(now);
+                if let Some(at) = self.advert_at.filter(|at| *at <= now) {
+                    self.send_periodic_advert(at, now);
                 }
                 if self.garp_at.is_some_and(|at| at <= now) {
                     self.garp_at = None;
@@ -510,6 +510,21 @@ impl Instance {
     fn send_advert_now(&mut self, now: Timestamp) {
         self.push_advert(self.priority);
         self.advert_at = Some(now.add_micros(self.cfg.advert_int_us));
+    }
+
+    /// The advert timer fired (due at `due`, handled at `now`). The next one is
+    /// due one interval after `due`, not after `now`, so a daemon that handles
+    /// many instances in one wake-up does not let their adverts drift later by
+    /// the handling time every interval. If we are a whole interval or more
+    /// behind (the process was stopped), restart from `now` instead of bursting.
+    fn send_periodic_advert(&mut self, due: Timestamp, now: Timestamp) {
+        self.push_advert(self.priority);
+        let next = due.add_micros(self.cfg.advert_int_us);
+        self.advert_at = Some(if next > now {
+            next
+        } else {
+            now.add_micros(self.cfg.advert_int_us)
+        });
     }
 
     fn push_advert(&mut self, priority: u8) {

@@ -3,6 +3,11 @@
 //! Times are integer microseconds (`*_us`), never floats: keepalived reads decimal
 //! seconds and so do we, but they are converted to integer units at parse time.
 
+mod script;
+mod track;
+pub use script::*;
+pub use track::*;
+
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -108,6 +113,8 @@ pub struct VrrpInstance {
     pub garp_master_delay_s: u32,
     /// `garp_master_repeat` (instance value or the global default at allocation).
     pub garp_master_repeat: u32,
+    /// `track_*` entries of the instance, in order.
+    pub track: Vec<TrackRef>,
     /// Where the `vrrp_instance` keyword was.
     pub location: Location,
 }
