@@ -77,17 +77,26 @@ pub(crate) fn build(nodes: &[Node], diags: &mut Diags) -> Config {
 /// We deliberately skip the whole block instead and say so, because copying
 /// that behaviour silently changes what later lines mean.
 pub(crate) fn unknown(node: &Node, diags: &mut Diags) {
+    unknown_in(node, &[], diags);
+}
+
+/// [`unknown`] with the keywords of the enclosing block, for "did you mean".
+/// keepalived reports unknown keywords as errors (`-t` exits 5), and so do we.
+pub(crate) fn unknown_in(node: &Node, candidates: &[&str], diags: &mut Diags) {
     let kw = &node.kw.text;
+    let hint = crate::suggest::did_you_mean(kw, candidates)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
     if node.block.is_some() {
-        diags.warn(
+        diags.error(
             &node.kw.loc,
             format!(
                 "unknown keyword '{kw}' with a '{{' block: the whole block is skipped \
-                 (keepalived would instead read its contents as part of the enclosing block)"
+                 (keepalived would instead read its contents as part of the enclosing block){hint}"
             ),
         );
     } else {
-        diags.warn(&node.kw.loc, format!("unknown keyword '{kw}'"));
+        diags.error(&node.kw.loc, format!("unknown keyword '{kw}'{hint}"));
     }
 }
 

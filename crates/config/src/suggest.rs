@@ -41,7 +41,10 @@ mod tests {
         let kws = ["priority", "interface", "virtual_router_id", "advert_int"];
         assert_eq!(did_you_mean("priorty", &kws), Some("priority"));
         assert_eq!(did_you_mean("interfaces", &kws), Some("interface"));
-        assert_eq!(did_you_mean("virtual_routerid", &kws), Some("virtual_router_id"));
+        assert_eq!(
+            did_you_mean("virtual_routerid", &kws),
+            Some("virtual_router_id")
+        );
         assert_eq!(did_you_mean("completely_different", &kws), None);
         assert_eq!(did_you_mean("", &kws), None);
     }

@@ -81,11 +81,12 @@ fn unknown_keywords() {
     assert_eq!(
         msgs(&l),
         [
-            format!("{F}:1:1: warning: unknown keyword 'foo'"),
-            format!("{F}:3:3: warning: unknown keyword 'no_such_thing'"),
+            format!("{F}:1:1: error: unknown keyword 'foo'"),
+            format!("{F}:3:3: error: unknown keyword 'no_such_thing'"),
         ]
     );
-    assert_eq!(l.worst(), Some(Severity::Warning));
+    // keepalived -t exits 5 on unknown keywords: Error, not Warning.
+    assert_eq!(l.worst(), Some(Severity::Error));
 }
 
 #[test]
@@ -96,7 +97,7 @@ fn unknown_block_is_skipped_loudly() {
     assert_eq!(
         msgs(&l),
         [format!(
-            "{F}:3:3: warning: unknown keyword 'foo_block' with a '{{' block: the whole block is skipped \
+            "{F}:3:3: error: unknown keyword 'foo_block' with a '{{' block: the whole block is skipped \
              (keepalived would instead read its contents as part of the enclosing block)"
         )]
     );
