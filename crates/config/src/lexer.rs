@@ -107,6 +107,19 @@ pub(crate) enum TokKind {
 pub(crate) struct Token {
     pub kind: TokKind,
     pub loc: Location,
+    /// Index of the token's first character in the line's `Ch` vector.
+    pub start: usize,
+    /// Index one past the token's last character (closing quote included).
+    pub end: usize,
+}
+
+/// One logical line after preprocessing: its tokens plus the characters they
+/// were cut from.  Script keywords re-split the raw text of their line with
+/// other quoting rules (§1.2), so the characters must survive tokenizing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Line {
+    pub tokens: Vec<Token>,
+    pub chars: Vec<Ch>,
 }
 
 /// Result of [`tokenize`].
@@ -142,6 +155,8 @@ pub(crate) fn tokenize(chars: &[Ch], file: &Path, line: u32) -> Tokens {
                 tokens.push(Token {
                     kind: TokKind::Open,
                     loc: loc(ch.col),
+                    start: i,
+                    end: i + 1,
                 });
                 i += 1;
             }
@@ -149,6 +164,8 @@ pub(crate) fn tokenize(chars: &[Ch], file: &Path, line: u32) -> Tokens {
                 tokens.push(Token {
                     kind: TokKind::Close,
                     loc: loc(ch.col),
+                    start: i,
+                    end: i + 1,
                 });
                 i += 1;
             }
@@ -159,11 +176,14 @@ pub(crate) fn tokenize(chars: &[Ch], file: &Path, line: u32) -> Tokens {
                 if end.is_none() {
                     unmatched_quote = Some(ch.col);
                 }
+                let next = i + 1 + body.len() + usize::from(end.is_some());
                 tokens.push(Token {
                     kind: TokKind::Word(text_of(body)),
                     loc: loc(ch.col),
+                    start: i,
+                    end: next,
                 });
-                i += 1 + body.len() + usize::from(end.is_some());
+                i = next;
             }
             _ => {
                 let start = i;
@@ -176,6 +196,8 @@ pub(crate) fn tokenize(chars: &[Ch], file: &Path, line: u32) -> Tokens {
                 tokens.push(Token {
                     kind: TokKind::Word(text_of(&chars[start..i])),
                     loc: loc(ch.col),
+                    start,
+                    end: i,
                 });
             }
         }

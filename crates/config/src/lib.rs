@@ -13,18 +13,29 @@
 //! [`semantic`] (typed model, defaults, normalisation, fatal checks).
 #![forbid(unsafe_code)]
 
+mod address;
+mod checks;
 pub mod decimal;
 mod diag;
+pub mod dump;
 mod global;
 mod lexer;
 pub mod model;
 mod preprocess;
+mod route;
+mod rule;
+mod script;
 mod semantic;
+mod static_cfg;
 mod suggest;
+mod sync;
+mod track;
+mod trackers;
 mod tree;
 mod vrrp;
 
-pub use diag::{Diagnostic, Severity};
+pub use diag::{Diagnostic, Severity, Sources};
+pub use dump::dump;
 pub use model::*;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +47,14 @@ pub struct LoadOptions {
     /// `None` means what keepalived does by default: the host name cut at the
     /// first `.` (if the host name cannot be read, every `@ID` line is dropped).
     pub config_id: Option<String>,
+    /// `-e` / `--all-config`: every include problem (unreadable file, no
+    /// match, brace alternative matching nothing) is an error, as if every
+    /// `include` were `includea`.
+    pub all_config: bool,
+    /// Do not read included files at all (each include line gets a
+    /// warning).  For fuzzing, where reading the host's files would make runs
+    /// slow and irreproducible.
+    pub no_includes: bool,
 }
 
 /// Result of reading a configuration: the model plus every diagnostic.
@@ -47,12 +66,20 @@ pub struct LoadOptions {
 pub struct Loaded {
     pub config: Config,
     pub diagnostics: Vec<Diagnostic>,
+    /// Text of every file read, for [`Loaded::render`].
+    pub sources: Sources,
 }
 
 impl Loaded {
     /// True when keepalived's VRRP process would refuse to run (it exits 2).
     pub fn has_fatal(&self) -> bool {
         self.worst() == Some(Severity::Fatal)
+    }
+
+    /// `d` with its source line and a caret under the offending token (see
+    /// [`Diagnostic::render`]); what `-t` prints.
+    pub fn render(&self, d: &Diagnostic) -> String {
+        d.render(&self.sources)
     }
 
     /// The most severe diagnostic, if any (used for `-t` exit codes).
@@ -88,25 +115,31 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError>
 /// `name`'s directory). For tests and fuzzing.
 pub fn parse_str(text: &str, name: &Path, opts: &LoadOptions) -> Loaded {
     let mut diags = diag::Diags::default();
-    let config_id = effective_config_id(opts);
-    let lines = preprocess::run(text, name, config_id, &mut diags);
-    finish(lines, diags)
+    let pre = preprocess::run(text, name, &pre_opts(opts), &mut diags);
+    finish(pre, diags)
 }
 
 fn parse_bytes(bytes: &[u8], name: &Path, opts: &LoadOptions) -> Loaded {
     let mut diags = diag::Diags::default();
     let text = preprocess::decode(bytes, name, &mut diags);
-    let config_id = effective_config_id(opts);
-    let lines = preprocess::run(&text, name, config_id, &mut diags);
-    finish(lines, diags)
+    let pre = preprocess::run(&text, name, &pre_opts(opts), &mut diags);
+    finish(pre, diags)
 }
 
-fn finish(lines: Vec<Vec<lexer::Token>>, mut diags: diag::Diags) -> Loaded {
-    let nodes = tree::build(lines, &mut diags);
-    let config = semantic::build(&nodes, &mut diags);
+fn pre_opts(opts: &LoadOptions) -> preprocess::Opts {
+    preprocess::Opts {
+        config_id: effective_config_id(opts),
+        all_config: opts.all_config,
+        no_includes: opts.no_includes,
+    }
+}
+
+fn finish(pre: preprocess::Output, mut diags: diag::Diags) -> Loaded {
+    let config = semantic::build(&pre.nodes, &mut diags);
     Loaded {
         config,
         diagnostics: diags.into_vec(),
+        sources: pre.sources,
     }
 }
 

@@ -6,11 +6,12 @@
 //! and finally tokenizing.  Lines produced by expansions are fed back through
 //! the same steps, as keepalived does.
 
-use crate::diag::Diags;
-use crate::lexer::{self, Ch, Token};
+use crate::diag::{Diags, Sources};
+use crate::lexer::{self, Ch, Line};
 use crate::model::Location;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// keepalived reads lines into a 1024-byte buffer; longer lines are dropped.
 const MAX_LINE: usize = 1024;
@@ -30,6 +31,28 @@ const INC_READ: u8 = 1;
 const INC_MATCH: u8 = 2;
 const INC_WILDCARD: u8 = 4;
 const INC_BRACE: u8 = 8;
+const INC_ALL: u8 = INC_READ | INC_MATCH | INC_WILDCARD | INC_BRACE;
+
+/// `include_check` argument words and their bits.
+const CHECK_WORDS: [(&str, u8); 4] = [
+    ("read", INC_READ),
+    ("match", INC_MATCH),
+    ("wildcard_match", INC_WILDCARD),
+    ("brace_match", INC_BRACE),
+];
+
+/// How to preprocess (from [`crate::LoadOptions`]).
+pub(crate) struct Opts {
+    pub config_id: Option<String>,
+    pub all_config: bool,
+    pub no_includes: bool,
+}
+
+/// The keyword tree plus the text of every file read.
+pub(crate) struct Output {
+    pub nodes: Vec<crate::tree::Node>,
+    pub sources: Sources,
+}
 
 /// Decode file bytes; keepalived works on bytes, we need UTF-8, so invalid
 /// sequences are replaced and reported once.
@@ -50,27 +73,29 @@ pub(crate) fn decode(bytes: &[u8], name: &Path, diags: &mut Diags) -> String {
     }
 }
 
-/// Preprocess the main text; returns one token vector per logical line.
-pub(crate) fn run(
-    text: &str,
-    name: &Path,
-    config_id: Option<String>,
-    diags: &mut Diags,
-) -> Vec<Vec<Token>> {
+/// Preprocess the main text and build the keyword tree from it.
+pub(crate) fn run(text: &str, name: &Path, opts: &Opts, diags: &mut Diags) -> Output {
     let mut pp = Pre {
-        config_id,
+        config_id: opts.config_id.clone(),
         defs: HashMap::new(),
-        out: Vec::new(),
+        out: crate::tree::Builder::default(),
         diags,
         stack: Vec::new(),
         rng: seed(),
         budget: MAX_EXPANSIONS_PER_LINE,
+        check: if opts.all_config { INC_ALL } else { 0 },
+        all_config: opts.all_config,
+        no_includes: opts.no_includes,
+        sources: Sources::default(),
     };
-    if let Ok(canon) = name.canonicalize() {
-        pp.stack.push(canon);
-    }
+    let canon = name.canonicalize().unwrap_or_else(|_| name.to_path_buf());
+    pp.stack.push((canon, name.to_path_buf()));
+    pp.sources.add(name, Arc::from(text));
     pp.file(text, name);
-    pp.out
+    Output {
+        nodes: pp.out.finish(pp.diags),
+        sources: pp.sources,
+    }
 }
 
 /// Where the current line comes from.
@@ -101,13 +126,21 @@ struct Pre<'a> {
     config_id: Option<String>,
     /// Definitions; a value is a list of lines (one for ordinary definitions).
     defs: HashMap<String, Vec<String>>,
-    out: Vec<Vec<Token>>,
+    /// Lines go straight into the tree as they are produced.
+    out: crate::tree::Builder,
     diags: &'a mut Diags,
-    /// Canonical paths of the files being read (recursion guard).
-    stack: Vec<PathBuf>,
+    /// Files being read, outermost first: canonical path (loop guard) and
+    /// the path as shown in messages.
+    stack: Vec<(PathBuf, PathBuf)>,
     rng: u64,
     /// Remaining expansions for the current physical line.
     budget: u32,
+    /// `include_check` level (INC_* bits) in force; saved and restored
+    /// around each included file, as keepalived does.
+    check: u8,
+    all_config: bool,
+    no_includes: bool,
+    sources: Sources,
 }
 
 fn seed() -> u64 {
@@ -282,10 +315,17 @@ impl Pre<'_> {
         if self.include_line(&chars, ctx) {
             return None;
         }
+        self.include_check_line(&chars, ctx);
         // An unmatched quote was already reported as unterminated by decomment.
         let t = lexer::tokenize(&chars, &ctx.file, ctx.line);
         if !t.tokens.is_empty() {
-            self.out.push(t.tokens);
+            self.out.push_line(
+                Line {
+                    tokens: t.tokens,
+                    chars,
+                },
+                self.diags,
+            );
         }
         None
     }
@@ -345,7 +385,12 @@ impl Pre<'_> {
         }
         let one = |s: String| Some(vec![s]);
         match name {
-            "_PWD" => one(ctx.dir.display().to_string()),
+            "_PWD" => one(ctx
+                .dir
+                .canonicalize()
+                .unwrap_or_else(|_| ctx.dir.clone())
+                .display()
+                .to_string()),
             "_INSTANCE" => one(self.config_id.clone().unwrap_or_default()),
             "_HASH" => one("#".into()),
             "_BANG" => one("!".into()),
@@ -558,6 +603,63 @@ impl Pre<'_> {
         }
     }
 
+    /// `include_check [[+|-]read|match|wildcard_match|brace_match …]`
+    /// (a `global_defs` keyword) changes how later includes report problems,
+    /// so it must be seen here, in text order; the line still goes on to the
+    /// `global_defs` parser.  No argument sets every check; a word without a
+    /// sign replaces the level (the first one clears it), `+`/`-` add/remove.
+    fn include_check_line(&mut self, chars: &[Ch], ctx: &Ctx) {
+        let t = lexer::tokenize(chars, &ctx.file, ctx.line);
+        let mut words = t.tokens.iter().filter_map(|tok| match &tok.kind {
+            lexer::TokKind::Word(w) => Some((w.as_str(), &tok.loc)),
+            _ => None,
+        });
+        if !matches!(words.next(), Some(("include_check", _))) {
+            return;
+        }
+        let args: Vec<(&str, &Location)> = words.collect();
+        if self.all_config {
+            return;
+        }
+        if args.is_empty() {
+            self.check = INC_ALL;
+            return;
+        }
+        let mut cleared = false;
+        for (w, loc) in args {
+            let (sign, name) = match w.as_bytes().first() {
+                Some(b'+') => (Some(true), &w[1..]),
+                Some(b'-') => (Some(false), &w[1..]),
+                _ => (None, w),
+            };
+            let Some(&(_, bit)) = CHECK_WORDS.iter().find(|(n, _)| *n == name) else {
+                let names: Vec<&str> = CHECK_WORDS.iter().map(|(n, _)| *n).collect();
+                let hint = crate::suggest::did_you_mean(name, &names)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                self.diags.error(
+                    loc,
+                    format!(
+                        "include_check: unknown check '{w}' - ignored (expected {}{hint})",
+                        names.join(", ")
+                    ),
+                );
+                continue;
+            };
+            match sign {
+                Some(true) => self.check |= bit,
+                Some(false) => self.check &= !bit,
+                None => {
+                    if !cleared {
+                        self.check = 0;
+                        cleared = true;
+                    }
+                    self.check |= bit;
+                }
+            }
+        }
+    }
+
     /// Handle `include*` lines; returns true if the line was one.
     fn include_line(&mut self, chars: &[Ch], ctx: &Ctx) -> bool {
         let text = lexer::text_of(chars);
@@ -583,14 +685,23 @@ impl Pre<'_> {
             );
             return true;
         }
-        self.include(pattern, flags, ctx, &loc);
+        if self.no_includes {
+            self.diags.warn(
+                &loc,
+                format!("include '{pattern}' not read (includes disabled)"),
+            );
+            return true;
+        }
+        self.include(pattern, flags | self.check, ctx, &loc);
         true
     }
 
     fn include(&mut self, pattern: &str, flags: u8, ctx: &Ctx, loc: &Location) {
+        // Flagged problems are keepalived's CONFIG_FILE_NOT_FOUND, a "cannot
+        // run" class; unflagged ones are only logged there.
         let sev = |bit: u8| {
             if flags & bit != 0 {
-                crate::Severity::Error
+                crate::Severity::Fatal
             } else {
                 crate::Severity::Warning
             }
@@ -663,18 +774,27 @@ impl Pre<'_> {
                 );
                 continue;
             }
+            let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if let Some(pos) = self.stack.iter().position(|(c, _)| *c == canon) {
+                let chain: Vec<String> = self.stack[pos..]
+                    .iter()
+                    .map(|(_, shown)| shown.display().to_string())
+                    .chain(std::iter::once(path.display().to_string()))
+                    .collect();
+                self.diags.error(
+                    loc,
+                    format!(
+                        "include '{}': include loop ({}) - skipped",
+                        path.display(),
+                        chain.join(" -> ")
+                    ),
+                );
+                continue;
+            }
             if self.stack.len() > MAX_INCLUDE_DEPTH {
                 self.diags.error(
                     loc,
                     format!("include '{}': includes nested more than {MAX_INCLUDE_DEPTH} deep - skipped", path.display()),
-                );
-                continue;
-            }
-            let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
-            if self.stack.contains(&canon) {
-                self.diags.error(
-                    loc,
-                    format!("include '{}': recursive include - skipped", path.display()),
                 );
                 continue;
             }
@@ -689,9 +809,12 @@ impl Pre<'_> {
                     continue;
                 }
             };
-            let text = decode(&bytes, &path, self.diags);
-            self.stack.push(canon);
+            let text: Arc<str> = Arc::from(decode(&bytes, &path, self.diags));
+            self.sources.add(&path, Arc::clone(&text));
+            self.stack.push((canon, path.clone()));
+            let saved = self.check;
             self.file(&text, &path);
+            self.check = saved;
             self.stack.pop();
         }
     }

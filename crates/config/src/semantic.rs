@@ -6,34 +6,9 @@ use crate::model::Config;
 use crate::tree::{Block, Node, Word};
 use crate::vrrp;
 
-/// LVS/checker roots: keepalived's VRRP process skips them (inactive
-/// keywords), so do we, warning once per file.
-const LVS_ROOTS: &[&str] = &["virtual_server", "virtual_server_group", "SSL"];
-
 /// Root keywords keepalived knows that keepalived-rs does not implement yet.
 /// Their blocks are skipped with brace counting and one warning per keyword.
-const UNSUPPORTED_ROOTS: &[&str] = &[
-    "vrrp_sync_group",
-    "vrrp_script",
-    "vrrp_track_process",
-    "track_file",
-    "vrrp_track_file",
-    "static_ipaddress",
-    "static_routes",
-    "static_rules",
-    "track_group",
-    "garp_group",
-    "linkbeat_interfaces",
-    "interface_up_down_delays",
-    "bfd_instance",
-    "net_namespace",
-    "net_namespace_ipvs",
-    "namespace_with_ipsets",
-    "use_pid_dir",
-    "instance",
-    "child_wait_time",
-    "linkbeat_use_polling",
-];
+const UNSUPPORTED_ROOTS: &[&str] = &[];
 
 /// Build the configuration and run the cross-instance checks.
 pub(crate) fn build(nodes: &[Node], diags: &mut Diags) -> Config {
@@ -49,23 +24,23 @@ pub(crate) fn build(nodes: &[Node], diags: &mut Diags) -> Config {
                     global::parse(block, &mut config.global, diags);
                 }
             }
+            "static_ipaddress" | "static_routes" | "static_rules" => {
+                crate::static_cfg::parse(node, &mut config, diags)
+            }
             "vrrp_instance" => {
                 if let Some(b) = vrrp::parse(node, &config.global, &builders, diags) {
                     builders.push(b);
                 }
             }
-            _ if LVS_ROOTS.contains(&kw) => diags.warn_once(
-                "\0lvs",
-                &node.kw.loc,
-                format!(
-                    "LVS/checker configuration ({kw} ...) is not supported by keepalived-rs and is ignored"
-                ),
-            ),
+            _ if crate::trackers::ROOTS.contains(&kw) => {
+                crate::trackers::root(node, &mut config, diags)
+            }
             _ if UNSUPPORTED_ROOTS.contains(&kw) => not_supported(node, diags),
-            _ => unknown(node, diags),
+            _ => unknown_in(node, &crate::trackers::root_candidates(), diags),
         }
     }
     config.instances = vrrp::complete_all(builders, &config.global, diags);
+    crate::checks::run(nodes, &mut config, diags);
     config
 }
 
@@ -76,6 +51,7 @@ pub(crate) fn build(nodes: &[Node], diags: &mut Diags) -> Config {
 /// level, and the block's `}` then closes the enclosing block (§1.3, §10.4).
 /// We deliberately skip the whole block instead and say so, because copying
 /// that behaviour silently changes what later lines mean.
+#[allow(dead_code)] // for blocks that have no keyword list yet
 pub(crate) fn unknown(node: &Node, diags: &mut Diags) {
     unknown_in(node, &[], diags);
 }

@@ -6,7 +6,7 @@
 //! deeply nested input cannot overflow the stack, and nesting is bounded.
 
 use crate::diag::Diags;
-use crate::lexer::{TokKind, Token};
+use crate::lexer::{self, Line, TokKind};
 use crate::model::Location;
 
 /// Deeper nesting is skipped with one error; real configs use 3–4 levels.
@@ -25,7 +25,37 @@ pub(crate) struct Word {
 pub(crate) struct Node {
     pub kw: Word,
     pub args: Vec<Word>,
+    /// See [`Node::raw_args`]; `None` when it is just `args` joined by
+    /// single spaces, which is almost always, so most nodes allocate nothing.
+    pub raw: Option<Box<str>>,
+    /// Column where the raw arguments start (the keyword's when empty).
+    pub raw_col: u32,
     pub block: Option<Block>,
+}
+
+impl Node {
+    /// The line's text after the keyword, up to the next brace outside
+    /// double quotes, trimmed; comments already stripped and `$NAME`s
+    /// substituted.  Script keywords re-split this with keepalived's
+    /// second tokenizer (see `script.rs`), which the word split cannot
+    /// reproduce (`'…'` grouping, adjacent pieces joined).
+    pub(crate) fn raw_args(&self) -> std::borrow::Cow<'_, str> {
+        match &self.raw {
+            Some(r) => std::borrow::Cow::Borrowed(r),
+            None => {
+                let words: Vec<&str> = self.args.iter().map(|w| w.text.as_str()).collect();
+                std::borrow::Cow::Owned(words.join(" "))
+            }
+        }
+    }
+
+    /// Where [`Node::raw_args`] starts.
+    pub(crate) fn raw_loc(&self) -> Location {
+        Location {
+            col: self.raw_col,
+            ..self.kw.loc.clone()
+        }
+    }
 }
 
 /// The `{ … }` part of a node.
@@ -43,33 +73,70 @@ struct Frame {
 }
 
 /// Build the tree; brace problems are reported here.
-pub(crate) fn build(lines: Vec<Vec<Token>>, diags: &mut Diags) -> Vec<Node> {
-    let mut root: Vec<Node> = Vec::new();
-    let mut frames: Vec<Frame> = Vec::new();
-    // A node that may still take a following `{`.
-    let mut can_open = false;
-    // `{`s beyond MAX_DEPTH still open.
-    let mut overflow = 0usize;
+#[cfg(test)]
+pub(crate) fn build(lines: Vec<Line>, diags: &mut Diags) -> Vec<Node> {
+    let mut b = Builder::default();
     for line in lines {
+        b.push_line(line, diags);
+    }
+    b.finish(diags)
+}
+
+/// Incremental tree building: the preprocessor hands over each logical line
+/// as soon as it is tokenized, so the per-character line buffers never pile
+/// up (a 10,000-instance configuration would otherwise hold ~100 MB of them).
+#[derive(Default)]
+pub(crate) struct Builder {
+    root: Vec<Node>,
+    frames: Vec<Frame>,
+    /// A node that may still take a following `{`.
+    can_open: bool,
+    /// `{`s beyond MAX_DEPTH still open.
+    overflow: usize,
+}
+
+impl Builder {
+    /// Add one logical line.
+    pub(crate) fn push_line(&mut self, line: Line, diags: &mut Diags) {
+        let Builder {
+            root,
+            frames,
+            can_open,
+            overflow,
+        } = self;
+        let Line { tokens, chars } = line;
         let mut seg: Vec<Word> = Vec::new();
-        let mut toks = line.into_iter().peekable();
+        // Char index where the current segment's keyword ends.
+        let mut kw_end = 0usize;
+        let mut toks = tokens.into_iter().peekable();
         while let Some(tok) = toks.next() {
             match tok.kind {
                 TokKind::Word(text) => {
+                    if seg.is_empty() {
+                        kw_end = tok.end;
+                    }
                     seg.push(Word { text, loc: tok.loc });
-                    let seg_ends =
-                        !matches!(toks.peek(), Some(t) if matches!(t.kind, TokKind::Word(_)));
+                    let next = toks.peek();
+                    let seg_ends = !matches!(next, Some(t) if matches!(t.kind, TokKind::Word(_)));
                     if seg_ends {
-                        if overflow == 0 {
+                        let seg_end = next.map_or(chars.len(), |t| t.start);
+                        if *overflow == 0 {
                             let mut words = std::mem::take(&mut seg).into_iter();
                             if let Some(kw) = words.next() {
+                                // Exact capacity: the tree of a big config
+                                // holds hundreds of thousands of these.
+                                let mut args = Vec::with_capacity(words.len());
+                                args.extend(words);
+                                let (raw, raw_col) = raw_after(&chars, kw_end, seg_end, &kw, &args);
                                 let node = Node {
                                     kw,
-                                    args: words.collect(),
+                                    args,
+                                    raw,
+                                    raw_col,
                                     block: None,
                                 };
-                                current(&mut root, &mut frames).push(node);
-                                can_open = true;
+                                current(root, frames).push(node);
+                                *can_open = true;
                             }
                         } else {
                             seg.clear();
@@ -77,8 +144,8 @@ pub(crate) fn build(lines: Vec<Vec<Token>>, diags: &mut Diags) -> Vec<Node> {
                     }
                 }
                 TokKind::Open => {
-                    if overflow > 0 || frames.len() >= MAX_DEPTH {
-                        if overflow == 0 {
+                    if *overflow > 0 || frames.len() >= MAX_DEPTH {
+                        if *overflow == 0 {
                             diags.error(
                                 &tok.loc,
                                 format!(
@@ -86,11 +153,11 @@ pub(crate) fn build(lines: Vec<Vec<Token>>, diags: &mut Diags) -> Vec<Node> {
                                 ),
                             );
                         }
-                        overflow += 1;
+                        *overflow += 1;
                         continue;
                     }
-                    let owner = if can_open {
-                        current(&mut root, &mut frames).pop()
+                    let owner = if *can_open {
+                        current(root, frames).pop()
                     } else {
                         None
                     };
@@ -105,6 +172,8 @@ pub(crate) fn build(lines: Vec<Vec<Token>>, diags: &mut Diags) -> Vec<Node> {
                                 loc: tok.loc.clone(),
                             },
                             args: Vec::new(),
+                            raw: None,
+                            raw_col: tok.loc.col,
                             block: None,
                         }
                     });
@@ -113,33 +182,69 @@ pub(crate) fn build(lines: Vec<Vec<Token>>, diags: &mut Diags) -> Vec<Node> {
                         open: tok.loc,
                         nodes: Vec::new(),
                     });
-                    can_open = false;
+                    *can_open = false;
                 }
                 TokKind::Close => {
-                    can_open = false;
-                    if overflow > 0 {
-                        overflow -= 1;
+                    *can_open = false;
+                    if *overflow > 0 {
+                        *overflow -= 1;
                         continue;
                     }
                     match frames.pop() {
-                        Some(f) => close(f, &mut root, &mut frames),
+                        Some(f) => close(f, root, frames),
                         None => diags.error(&tok.loc, "extra '}' - ignored"),
                     }
                 }
             }
         }
     }
-    while let Some(f) = frames.pop() {
-        diags.error(
-            &f.open,
-            format!(
-                "missing '}}' for the '{{' of '{}' opened here",
-                f.owner.kw.text
-            ),
-        );
-        close(f, &mut root, &mut frames);
+
+    /// End of input: report and close blocks still open.
+    pub(crate) fn finish(mut self, diags: &mut Diags) -> Vec<Node> {
+        while let Some(f) = self.frames.pop() {
+            diags.error(
+                &f.open,
+                format!(
+                    "missing '}}' for the '{{' of '{}' opened here",
+                    f.owner.kw.text
+                ),
+            );
+            close(f, &mut self.root, &mut self.frames);
+        }
+        self.root
     }
-    root
+}
+
+/// Text of `chars[from..to]` with blanks trimmed (`None` when it equals
+/// `args` joined by single spaces), and the column where it starts.
+fn raw_after(
+    chars: &[lexer::Ch],
+    from: usize,
+    to: usize,
+    kw: &Word,
+    args: &[Word],
+) -> (Option<Box<str>>, u32) {
+    let part = chars.get(from..to).unwrap_or(&[]);
+    let start = part
+        .iter()
+        .position(|c| !lexer::is_blank(c.c))
+        .unwrap_or(part.len());
+    let end = part
+        .iter()
+        .rposition(|c| !lexer::is_blank(c.c))
+        .map_or(start, |e| e + 1);
+    let part = &part[start..end.max(start)];
+    let col = part.first().map_or(kw.loc.col, |c| c.col);
+    let mut joined = args
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| (i > 0).then_some(' ').into_iter().chain(w.text.chars()));
+    let same = part.iter().all(|c| joined.next() == Some(c.c)) && joined.next().is_none();
+    if same {
+        (None, col)
+    } else {
+        (Some(lexer::text_of(part).into_boxed_str()), col)
+    }
 }
 
 fn current<'a>(root: &'a mut Vec<Node>, frames: &'a mut [Frame]) -> &'a mut Vec<Node> {
@@ -151,10 +256,9 @@ fn current<'a>(root: &'a mut Vec<Node>, frames: &'a mut [Frame]) -> &'a mut Vec<
 
 fn close(f: Frame, root: &mut Vec<Node>, frames: &mut [Frame]) {
     let mut owner = f.owner;
-    owner.block = Some(Block {
-        loc: f.open,
-        nodes: f.nodes,
-    });
+    let mut nodes = f.nodes;
+    nodes.shrink_to_fit();
+    owner.block = Some(Block { loc: f.open, nodes });
     current(root, frames).push(owner);
 }
 
@@ -170,7 +274,10 @@ mod tests {
             let d = lexer::decomment(&lexer::chars_of(l));
             let t = lexer::tokenize(&d.chars, Path::new("f"), i as u32 + 1);
             if !t.tokens.is_empty() {
-                lines.push(t.tokens);
+                lines.push(Line {
+                    tokens: t.tokens,
+                    chars: d.chars,
+                });
             }
         }
         let mut diags = Diags::default();
@@ -230,6 +337,23 @@ mod tests {
         let (n, m) = tree("{ x }");
         assert_eq!(shape(&n), " {x}");
         assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn raw_args_keep_the_line() {
+        let (n, _) = tree("notify  '/bin/x a'  \"b c\" { y }\nk\nplain a b\n");
+        assert_eq!(n[0].raw_args(), "'/bin/x a'  \"b c\"");
+        assert_eq!(n[0].raw_loc().col, 9);
+        assert_eq!(n[1].raw_args(), "");
+        assert_eq!(n[1].raw_loc().col, 1);
+        assert_eq!(n[2].raw_args(), "a b");
+        assert!(n[2].raw.is_none());
+        assert_eq!(n[2].raw_loc().col, 7);
+        let b = n[0]
+            .block
+            .as_ref()
+            .map(|b| b.nodes[0].raw_args().into_owned());
+        assert_eq!(b.as_deref(), Some(""));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::Path;
 fn parse(text: &str) -> Loaded {
     let opts = LoadOptions {
         config_id: Some("node1".into()),
+        ..LoadOptions::default()
     };
     parse_str(text, Path::new("/etc/keepalived/keepalived.conf"), &opts)
 }
@@ -179,12 +180,12 @@ fn vip_problems() {
     assert_eq!(
         msgs(&l),
         [
-            format!("{F}:5:26: warning: unknown virtual_ipaddress option 'bogus' for '10.0.0.1/24' - ignored (address kept)"),
+            format!("{F}:5:26: error: unknown virtual_ipaddress option 'bogus' for '10.0.0.1/24' - ignored (address kept)"),
             format!("{F}:6:5: warning: duplicate virtual_ipaddress '10.0.0.1/24' (first at {F}:5:5) - ignored"),
             format!("{F}:7:5: error: invalid virtual_ipaddress '10.0.0.300' - ignored"),
             format!("{F}:8:5: error: invalid prefix length '33' in virtual_ipaddress '10.0.0.2/33' (must be 0..32) - ignored"),
             format!("{F}:9:5: error: virtual_ipaddress '2001:db8::1' is IPv6 but vrrp_instance 'VI_1' is IPv4 - ignored"),
-            format!("{F}:10:14: warning: virtual_ipaddress option 'scope' is not yet supported by keepalived-rs and is ignored"),
+            format!("{F}:10:14: warning: virtual_ipaddress option 'scope' is parsed but not yet supported by keepalived-rs (it has no effect yet)"),
             format!("{F}:11:14: error: missing value for 'scope' in virtual_ipaddress '10.0.0.4'"),
         ]
     );
@@ -226,7 +227,7 @@ fn advert_int_out_of_range_and_rounding() {
 }
 
 #[test]
-fn lvs_warned_once_and_unsupported_roots() {
+fn lvs_blocks_warned_once_each_and_trackers_parsed() {
     let l = parse(
         "virtual_server_group G {\n 1.2.3.4 80\n}\nvirtual_server 1.2.3.4 80 {\n real_server 5.6.7.8 80 { TCP_CHECK { connect_timeout 3 } }\n}\nSSL {\n}\n\
          vrrp_script chk {\n script \"/bin/true\"\n}\nvrrp_script chk2 {\n script \"/bin/true\"\n}\nvrrp_sync_group G {\n group { VI_1 }\n}\n",
@@ -234,9 +235,14 @@ fn lvs_warned_once_and_unsupported_roots() {
     assert_eq!(
         msgs(&l),
         [
-            format!("{F}:1:1: warning: LVS/checker configuration (virtual_server_group ...) is not supported by keepalived-rs and is ignored"),
-            format!("{F}:9:1: warning: 'vrrp_script' is not yet supported by keepalived-rs and is ignored"),
-            format!("{F}:15:1: warning: 'vrrp_sync_group' is not yet supported by keepalived-rs and is ignored"),
+            format!("{F}:1:1: warning: virtual_server_group G {{ … }} skipped: keepalived-rs runs the VRRP side only (LVS/checker not supported)"),
+            format!("{F}:4:1: warning: virtual_server 1.2.3.4 80 {{ … }} skipped: keepalived-rs runs the VRRP side only (LVS/checker not supported)"),
+            format!("{F}:7:1: warning: SSL {{ … }} skipped: keepalived-rs runs the VRRP side only (LVS/checker not supported)"),
+            format!("{F}:16:10: error: vrrp_sync_group 'G': member 'VI_1' is not a (valid) vrrp_instance - ignored"),
+            format!("{F}:15:1: warning: vrrp_sync_group 'G' has no valid members - removed"),
+            format!("{F}:10:9: error: SECURITY VIOLATION: scripts are configured (first: vrrp_script 'chk' `/bin/true`) but enable_script_security is not set in global_defs; keepalived runs them anyway and reports this as a security error"),
         ]
     );
+    let names: Vec<&str> = l.config.scripts.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["chk", "chk2"]);
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 fn parse(text: &str) -> Loaded {
     let opts = LoadOptions {
         config_id: Some("node1".into()),
+        ..LoadOptions::default()
     };
     parse_str(text, Path::new("keepalived.conf"), &opts)
 }
@@ -216,8 +217,9 @@ vrrp_instance V6 {
         msgs(&l),
         [
             "keepalived.conf:27:29: warning: label 'nope' ignored for IPv6 virtual_ipaddress 'fe80::1/64'",
-            "keepalived.conf:13:5: warning: authentication is not used with VRRPv3; removed from vrrp_instance 'V3'",
+            "keepalived.conf:13:5: error: authentication is not used with VRRPv3; removed from vrrp_instance 'V3'",
             "keepalived.conf:24:16: error: advert_int '0.015' of vrrp_instance 'V6' is not valid for VRRPv3 (multiples of 0.01 s, 0.01..40.95); using 0.02",
+            "keepalived.conf:26:9: warning: first IPv6 virtual_ipaddress '2001:db8::1' of vrrp_instance 'V6' is not link-local (RFC 5798 expects one)",
         ]
     );
     assert_eq!(l.config.global.mcast_group4, Ipv4Addr::new(224, 0, 0, 19));
@@ -257,8 +259,7 @@ vrrp_instance U {
     assert_eq!(
         msgs(&l),
         [
-            "keepalived.conf:8:20: warning: unicast_peer min_ttl/max_ttl are not yet supported by keepalived-rs and are ignored",
-            "keepalived.conf:9:9: warning: duplicate unicast_peer '192.0.2.11' - ignored",
+            "keepalived.conf:9:9: error: duplicate unicast_peer '192.0.2.11' (first at keepalived.conf:7:9) - ignored",
         ]
     );
     let i = &l.config.instances[0];
@@ -336,13 +337,12 @@ vrrp_instance B {
         [
             "keepalived.conf:4:11: warning: state 'BACKUP' after 'MASTER' is ignored (as keepalived does)",
             "keepalived.conf:13:11: error: invalid state 'FOO' (must be MASTER or BACKUP); using BACKUP",
-            "keepalived.conf:18:5: warning: 'virtual_ipaddress_excluded' is not yet supported by keepalived-rs and is ignored",
-            "keepalived.conf:19:5: warning: 'track_script' is not yet supported by keepalived-rs and is ignored",
-            "keepalived.conf:20:5: warning: 'track_interface' is not yet supported by keepalived-rs and is ignored",
+            "keepalived.conf:18:5: warning: 'virtual_ipaddress_excluded' is parsed but not yet supported by keepalived-rs (it has no effect yet)",
             "keepalived.conf:5:5: warning: nopreempt ignored for vrrp_instance 'A' (state MASTER or priority 255)",
             "keepalived.conf:6:19: warning: preempt_delay ignored for vrrp_instance 'A' (state MASTER or nopreempt)",
             "keepalived.conf:9:16: error: advert_int '2.5' of vrrp_instance 'A' is not valid for VRRPv2 (whole seconds 1..255); using 3",
             "keepalived.conf:17:16: error: advert_int '0.4' of vrrp_instance 'B' is not valid for VRRPv2 (whole seconds 1..255); using 1",
+            "keepalived.conf:19:20: error: track_script 'chk' of vrrp_instance 'B': no vrrp_script 'chk' is defined - entry ignored",
         ]
     );
     let [a, b] = l.config.instances.as_slice() else {
@@ -369,6 +369,7 @@ fn fixture_files_with_conditional_includes() -> Result<(), keepalived_config::Co
             &path,
             &LoadOptions {
                 config_id: Some(id.into()),
+                ..LoadOptions::default()
             },
         )?;
         assert!(l.diagnostics.is_empty(), "{:?}", msgs(&l));

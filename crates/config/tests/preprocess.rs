@@ -11,6 +11,7 @@ type R = Result<(), Box<dyn Error>>;
 fn opts(id: &str) -> LoadOptions {
     LoadOptions {
         config_id: Some(id.into()),
+        ..LoadOptions::default()
     }
 }
 
@@ -148,7 +149,118 @@ fn include_recursion_is_stopped() -> R {
     assert_eq!(names(&l), ["A"]);
     let m = msgs(&l);
     assert_eq!(m.len(), 1, "{m:?}");
-    assert!(m[0].contains("recursive include - skipped"), "{m:?}");
+    let chain = format!(
+        "include loop ({k} -> {a} -> {k}) - skipped",
+        k = main.display(),
+        a = t.0.join("a.conf").display()
+    );
+    assert!(m[0].contains(&chain), "{m:?}");
+    // The diagnostic points at the offending include line of a.conf.
+    assert!(m[0].starts_with(&format!("{}:6:1: error:", t.0.join("a.conf").display())));
+    Ok(())
+}
+
+#[test]
+fn include_check_levels() -> R {
+    let t = TempDir::new("chk")?;
+    // Plain include: a missing file is only a warning, until include_check
+    // raises the level; the level set inside an included file ends with it.
+    let main = t.write(
+        "k.conf",
+        "include none1.conf\n\
+         global_defs {\n include_check match\n}\n\
+         include none2.conf\n\
+         include sub.conf\n\
+         include none3.conf\n\
+         global_defs {\n include_check -match +brace_match readd\n}\n\
+         include none4.conf\n",
+    )?;
+    t.write(
+        "sub.conf",
+        "global_defs {\n include_check -match\n}\ninclude none5.conf\n",
+    )?;
+    let l = load_file(&main, &LoadOptions::default())?;
+    let sev: Vec<(String, keepalived_config::Severity)> = l
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("no file matches") || d.message.contains("include_check"))
+        .map(|d| (d.message.clone(), d.severity))
+        .collect();
+    use keepalived_config::Severity::{Error, Fatal, Warning};
+    let expect = [
+        ("include 'none1.conf': no file matches", Warning),
+        ("include 'none2.conf': no file matches", Fatal),
+        ("include 'none5.conf': no file matches", Warning),
+        ("include 'none3.conf': no file matches", Fatal),
+        (
+            "include_check: unknown check 'readd' - ignored (expected read, match, \
+             wildcard_match, brace_match; did you mean `read`?)",
+            Error,
+        ),
+        ("include 'none4.conf': no file matches", Warning),
+    ];
+    let expect: Vec<(String, _)> = expect.iter().map(|(m, s)| (m.to_string(), *s)).collect();
+    assert_eq!(sev, expect);
+
+    // -e makes every include problem an error, whatever include_check says.
+    let all = LoadOptions {
+        all_config: true,
+        ..LoadOptions::default()
+    };
+    let l = load_file(&main, &all)?;
+    assert!(l
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("no file matches"))
+        .all(|d| d.severity == Fatal));
+    Ok(())
+}
+
+#[test]
+fn includes_can_be_disabled() -> R {
+    let t = TempDir::new("noinc")?;
+    let main = t.write("k.conf", &format!("{}include a.conf\n", instance("M", 2)))?;
+    t.write("a.conf", &instance("A", 1))?;
+    let no = LoadOptions {
+        no_includes: true,
+        ..LoadOptions::default()
+    };
+    let l = load_file(&main, &no)?;
+    assert_eq!(names(&l), ["M"]);
+    assert_eq!(
+        msgs(&l),
+        [format!(
+            "{}:6:1: warning: include 'a.conf' not read (includes disabled)",
+            main.display()
+        )]
+    );
+    Ok(())
+}
+
+#[test]
+fn rendered_diagnostics_quote_the_included_file() -> R {
+    let t = TempDir::new("render")?;
+    let main = t.write("k.conf", "include a.conf\n")?;
+    let a = t.write(
+        "a.conf",
+        "vrrp_instance A {\n\tinterface eth0\n\tvirtual_router_id 1\n\tpriority 300\n}\n",
+    )?;
+    let l = load_file(&main, &LoadOptions::default())?;
+    let d = l
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("300"))
+        .ok_or("no diagnostic about priority 300")?;
+    let r = l.render(d);
+    let mut lines = r.lines();
+    assert_eq!(lines.next(), Some(d.to_string().as_str()));
+    assert_eq!(lines.next(), Some("  |"));
+    assert_eq!(lines.next(), Some("4 | \tpriority 300"));
+    assert_eq!(lines.next(), Some("  | \t         ^^^"));
+    assert_eq!(d.location.file, a);
+    // Both files are kept, main first.
+    let files: Vec<&Path> = l.sources.files().map(|(p, _)| p).collect();
+    assert_eq!(files, [main.as_path(), a.as_path()]);
     Ok(())
 }
 

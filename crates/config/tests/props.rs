@@ -1,6 +1,6 @@
 //! Property tests: the reader never panics, whatever the input.
 
-use keepalived_config::{parse_str, LoadOptions};
+use keepalived_config::{parse_str, LoadOptions, Loaded};
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -47,6 +47,7 @@ fn fragment() -> impl Strategy<Value = String> {
 fn opts() -> LoadOptions {
     LoadOptions {
         config_id: Some("node".into()),
+        ..LoadOptions::default()
     }
 }
 
@@ -71,6 +72,54 @@ proptest! {
             prop_assert!(i.priority >= 1);
             prop_assert!(i.version == 2 || i.version == 3);
             prop_assert!(i.advert_int_us >= 10_000);
+        }
+    }
+}
+
+/// `loc` names a character of the source line it points at, or the position
+/// just after its end (for "missing value" diagnostics).
+fn inside(l: &Loaded, loc: &keepalived_config::Location) -> Result<(), String> {
+    let line = l
+        .sources
+        .line(&loc.file, loc.line)
+        .ok_or_else(|| format!("{loc}: no such line in the sources"))?;
+    let len = u32::try_from(line.chars().count()).map_err(|e| e.to_string())?;
+    if loc.col == 0 || loc.col > len + 1 {
+        return Err(format!("{loc}: column outside `{line}`"));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Every location handed out — diagnostics, instances — points inside
+    /// the text that was read, so `file:line:col` and the rendered caret are
+    /// always meaningful.
+    #[test]
+    fn locations_point_into_the_source(
+        parts in proptest::collection::vec(fragment(), 0..200),
+        tabs in proptest::collection::vec(0usize..3, 0..20),
+    ) {
+        let mut text = parts.join(" ");
+        for (i, t) in tabs.iter().enumerate() {
+            if let Some((pos, _)) = text.match_indices('\n').nth(i) {
+                text.insert_str(pos + 1, &"\t".repeat(*t));
+            }
+        }
+        let l = parse_str(&text, Path::new("/nonexistent-keepalived-rs/k.conf"), &opts());
+        for d in &l.diagnostics {
+            prop_assert!(inside(&l, &d.location).is_ok(), "{d}: {:?}", inside(&l, &d.location));
+            prop_assert!(l.render(d).starts_with(&d.to_string()));
+        }
+        for i in &l.config.instances {
+            prop_assert!(inside(&l, &i.location).is_ok(), "{:?}", inside(&l, &i.location));
+            let line = l.sources.line(&i.location.file, i.location.line).unwrap_or("");
+            let at: String = line.chars().skip(i.location.col as usize - 1).collect();
+            prop_assert!(
+                at.starts_with("vrrp_instance") || at.starts_with('$'),
+                "instance location {} points at `{at}`", i.location
+            );
         }
     }
 }

@@ -88,6 +88,13 @@ pub struct Args {
     /// Check the configuration and exit (0 ok, 4 cannot run, 5 errors, 6 no file).
     #[arg(short = 't', long = "config-test", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub config_test: Option<String>,
+    /// With -t: validate off-box; interfaces missing on this host are warnings.
+    #[arg(long = "offline")]
+    pub offline: bool,
+    /// Print the fully resolved configuration (includes, definitions and
+    /// conditionals expanded, defaults filled) in keepalived syntax and exit.
+    #[arg(long = "dump-config")]
+    pub dump_config: bool,
     /// Print the version and exit.
     #[arg(short = 'v', long = "version")]
     pub version: bool,

@@ -32,6 +32,9 @@ fn main() -> ExitCode {
     if let Some(out) = &args.config_test {
         return config_test(&args, out);
     }
+    if args.dump_config {
+        return dump_config(&args);
+    }
     init_logging(&args);
     if args.check {
         error!("-C/--check: the LVS checker is not part of keepalived-rs");
@@ -96,6 +99,8 @@ fn main() -> ExitCode {
 fn load_options(args: &cli::Args) -> LoadOptions {
     LoadOptions {
         config_id: args.config_id.clone(),
+        all_config: args.all_config,
+        ..LoadOptions::default()
     }
 }
 
@@ -138,7 +143,7 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     };
     let mut worst = loaded.worst();
     for d in &loaded.diagnostics {
-        let _ = writeln!(sink, "{d}");
+        let _ = writeln!(sink, "{}", loaded.render(d));
     }
     // Like keepalived -t, check the interfaces against the live system.
     for inst in &loaded.config.instances {
@@ -150,21 +155,24 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
         );
         for name in names {
             if nix::net::if_::if_nametoindex(name).is_err() {
-                let _ = writeln!(
-                    sink,
-                    "{}: error: ({}) non-existent interface '{name}'",
-                    inst.location, inst.name
-                );
-                worst = Some(Severity::Fatal);
+                if args.offline {
+                    let _ = writeln!(
+                        sink,
+                        "{}: warning: ({}) interface '{name}' does not exist on this host (--offline)",
+                        inst.location, inst.name
+                    );
+                } else {
+                    let _ = writeln!(
+                        sink,
+                        "{}: error: ({}) non-existent interface '{name}' (use --offline to validate off-box)",
+                        inst.location, inst.name
+                    );
+                    worst = Some(Severity::Fatal);
+                }
             }
         }
     }
-    let code = match worst {
-        None | Some(Severity::Warning) => 0,
-        Some(Severity::Error) => 5,
-        Some(Severity::Security) => 6,
-        Some(Severity::Fatal) => 4,
-    };
+    let code = test_exit_code(worst);
     if code == 0 {
         let _ = writeln!(
             sink,
@@ -173,6 +181,33 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
         );
     }
     ExitCode::from(code)
+}
+
+/// `--dump-config`: the resolved configuration on stdout, diagnostics on
+/// stderr; exits like `-t` would for the same diagnostics.
+fn dump_config(args: &cli::Args) -> ExitCode {
+    let loaded = match keepalived_config::load_file(&args.use_file, &load_options(args)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_NO_CONFIG);
+        }
+    };
+    for d in &loaded.diagnostics {
+        eprintln!("{d}");
+    }
+    print!("{}", keepalived_config::dump(&loaded.config));
+    ExitCode::from(test_exit_code(loaded.worst()))
+}
+
+/// `-t` exit codes for the worst diagnostic (reference §1.9, worst class first).
+fn test_exit_code(worst: Option<Severity>) -> u8 {
+    match worst {
+        None | Some(Severity::Warning) => 0,
+        Some(Severity::Error) => 5,
+        Some(Severity::Security) => 6,
+        Some(Severity::Fatal) => 4,
+    }
 }
 
 fn init_logging(args: &cli::Args) {

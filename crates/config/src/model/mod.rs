@@ -3,10 +3,24 @@
 //! Times are integer microseconds (`*_us`), never floats: keepalived reads decimal
 //! seconds and so do we, but they are converted to integer units at parse time.
 
+mod address;
+mod global;
+mod instance_opts;
+mod route;
+mod rule;
 mod script;
+mod sync;
 mod track;
+mod tracker;
+pub use address::*;
+pub use global::*;
+pub use instance_opts::*;
+pub use route::*;
+pub use rule::*;
 pub use script::*;
+pub use sync::*;
 pub use track::*;
+pub use tracker::*;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -30,33 +44,33 @@ impl std::fmt::Display for Location {
 pub struct Config {
     pub global: GlobalDefs,
     pub instances: Vec<VrrpInstance>,
-}
-
-/// `global_defs { }` values that matter to VRRP.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GlobalDefs {
-    /// `router_id`; `None` means "use the host name".
-    pub router_id: Option<String>,
-    /// `vrrp_version`, 2 or 3 (default 2).
-    pub vrrp_version: u8,
-    /// `vrrp_garp_master_delay` in whole seconds (default 5; 0 = no second burst).
-    pub garp_master_delay_s: u32,
-    /// `vrrp_garp_master_repeat` (default 5, 0 becomes 1).
-    pub garp_master_repeat: u32,
-    /// `vrrp_mcast_group4` (default 224.0.0.18).
-    pub mcast_group4: std::net::Ipv4Addr,
-}
-
-impl Default for GlobalDefs {
-    fn default() -> Self {
-        GlobalDefs {
-            router_id: None,
-            vrrp_version: 2,
-            garp_master_delay_s: 5,
-            garp_master_repeat: 5,
-            mcast_group4: std::net::Ipv4Addr::new(224, 0, 0, 18),
-        }
-    }
+    /// Root `static_ipaddress { }` entries (installed regardless of VRRP state).
+    pub static_ipaddress: Vec<VirtualIp>,
+    /// Root `static_routes { }` entries.
+    pub static_routes: Vec<Route>,
+    /// Root `static_rules { }` entries.
+    pub static_rules: Vec<Rule>,
+    /// Root-level global keywords (`net_namespace`, `instance`, ...).
+    pub root: RootGlobals,
+    /// `vrrp_script` blocks, in file order.
+    pub scripts: Vec<VrrpScript>,
+    /// `vrrp_track_process` blocks.
+    pub track_processes: Vec<TrackProcess>,
+    /// `track_file` / `vrrp_track_file` blocks.
+    pub track_files: Vec<TrackFile>,
+    /// `vrrp_sync_group` blocks (members resolved after parsing).
+    pub sync_groups: Vec<SyncGroup>,
+    /// `track_group` blocks.
+    pub track_groups: Vec<TrackGroup>,
+    /// `garp_group` blocks.
+    pub garp_groups: Vec<GarpGroup>,
+    /// `linkbeat_interfaces` entries.
+    pub linkbeat_interfaces: Vec<LinkbeatInterface>,
+    /// `interface_up_down_delays` entries.
+    pub interface_delays: Vec<InterfaceDelay>,
+    /// Names of `bfd_instance` blocks (skipped; kept so `track_bfd` entries
+    /// naming them are not reported as undefined).
+    pub bfd_instances: Vec<String>,
 }
 
 /// `state` keyword of an instance.
@@ -71,19 +85,8 @@ pub enum InitialState {
 pub enum Authentication {
     /// Simple text password, truncated/zero-padded to 8 bytes.
     Pass([u8; 8]),
-}
-
-/// One `virtual_ipaddress` entry: `ADDR[/PREFIX] [dev IF] [label L]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VirtualIp {
-    pub addr: IpAddr,
-    /// Prefix length; defaults to 32 (IPv4) or 128 (IPv6).
-    pub prefix_len: u8,
-    /// `dev IF`; `None` = the instance's interface.
-    pub dev: Option<String>,
-    /// `label L` (IPv4 only).
-    pub label: Option<String>,
-    pub location: Location,
+    /// IPSEC-AH (RFC 2402 HMAC-MD5-96), keyed with the password as for PASS.
+    Ah([u8; 8]),
 }
 
 /// One `vrrp_instance NAME { }` block, with keepalived's defaults and
@@ -115,6 +118,8 @@ pub struct VrrpInstance {
     pub garp_master_repeat: u32,
     /// `track_*` entries of the instance, in order.
     pub track: Vec<TrackRef>,
+    /// Every other instance keyword (reference §2.3), typed.
+    pub opts: InstanceOpts,
     /// Where the `vrrp_instance` keyword was.
     pub location: Location,
 }
