@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
         no_includes: true,
         ..LoadOptions::default()
     };
-    let loaded = parse_str(&text, Path::new("/nonexistent-keepalived-rs-fuzz/k.conf"), &opts);
+    let loaded = parse_str(
+        &text,
+        Path::new("/nonexistent-keepalived-rs-fuzz/k.conf"),
+        &opts,
+    );
     for d in &loaded.diagnostics {
         assert!(d.location.line >= 1, "line 0 in {d}");
         let _ = loaded.render(d);

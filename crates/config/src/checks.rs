@@ -14,7 +14,7 @@ use std::path::PathBuf;
 type Key = (PathBuf, u32, u32);
 
 fn key(l: &Location) -> Key {
-    (l.file.clone(), l.line, l.col)
+    (l.file.to_path_buf(), l.line, l.col)
 }
 
 /// File order of root blocks.  keepalived looks trackers up while it reads
@@ -263,6 +263,17 @@ fn track_groups(config: &mut Config, diags: &mut Diags) {
             ok
         });
     }
+    // As at parse time, a group left without members is removed (keeping
+    // it would make the normalisation non-idempotent: --dump-config).
+    config.track_groups.retain(|g| {
+        if g.members.is_empty() {
+            diags.error(
+                &g.location,
+                format!("track_group '{}' has no valid members - removed", g.name),
+            );
+        }
+        !g.members.is_empty()
+    });
 }
 
 /// The weight an entry has once the tracker's own default is applied.

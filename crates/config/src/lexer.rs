@@ -5,7 +5,8 @@
 //! can still point at the column where it was written (substituted text points
 //! at the `$` that produced it).
 
-use crate::model::Location;
+use crate::model::{Location, SourcePath};
+#[cfg(test)]
 use std::path::Path;
 
 /// One character of a logical line.
@@ -135,9 +136,13 @@ pub(crate) struct Tokens {
 /// blanks; a word that starts with `"` runs to the next `"` (no escapes, quotes
 /// dropped); an unquoted word ends at a blank, a `"` or a brace; `{` and `}`
 /// outside quotes are tokens of their own wherever they appear.
-pub(crate) fn tokenize(chars: &[Ch], file: &Path, line: u32) -> Tokens {
+///
+/// `file` is anything naming the file (`&SourcePath` in the preprocessor,
+/// a `&Path` in tests); it is converted once per line, not per token.
+pub(crate) fn tokenize(chars: &[Ch], file: impl Into<SourcePath>, line: u32) -> Tokens {
+    let file: SourcePath = file.into();
     let loc = |col: u32| Location {
-        file: file.to_path_buf(),
+        file: file.clone(),
         line,
         col,
     };

@@ -8,7 +8,7 @@
 
 use crate::diag::{Diags, Sources};
 use crate::lexer::{self, Ch, Line};
-use crate::model::Location;
+use crate::model::{Location, SourcePath};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,7 +63,7 @@ pub(crate) fn decode(bytes: &[u8], name: &Path, diags: &mut Diags) -> String {
             let before = &bytes[..e.valid_up_to()];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
             let loc = Location {
-                file: name.to_path_buf(),
+                file: name.into(),
                 line: u32::try_from(line).unwrap_or(u32::MAX),
                 col: 1,
             };
@@ -101,7 +101,7 @@ pub(crate) fn run(text: &str, name: &Path, opts: &Opts, diags: &mut Diags) -> Ou
 /// Where the current line comes from.
 #[derive(Clone)]
 struct Ctx {
-    file: PathBuf,
+    file: SourcePath,
     dir: PathBuf,
     line: u32,
 }
@@ -166,6 +166,12 @@ fn trim_start(chars: &[Ch]) -> &[Ch] {
     &chars[s..]
 }
 
+/// Whether the line's text starts with `prefix`.
+fn starts_with(chars: &[Ch], prefix: &str) -> bool {
+    let mut it = chars.iter();
+    prefix.chars().all(|p| it.next().is_some_and(|c| c.c == p))
+}
+
 fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'
 }
@@ -177,7 +183,7 @@ fn is_name_char(c: char) -> bool {
 impl Pre<'_> {
     fn file(&mut self, text: &str, name: &Path) {
         let mut ctx = Ctx {
-            file: name.to_path_buf(),
+            file: name.into(),
             dir: dir_of(name),
             line: 0,
         };
@@ -609,6 +615,9 @@ impl Pre<'_> {
     /// `global_defs` parser.  No argument sets every check; a word without a
     /// sign replaces the level (the first one clears it), `+`/`-` add/remove.
     fn include_check_line(&mut self, chars: &[Ch], ctx: &Ctx) {
+        if !starts_with(chars, "include_check") {
+            return;
+        }
         let t = lexer::tokenize(chars, &ctx.file, ctx.line);
         let mut words = t.tokens.iter().filter_map(|tok| match &tok.kind {
             lexer::TokKind::Word(w) => Some((w.as_str(), &tok.loc)),
@@ -662,6 +671,10 @@ impl Pre<'_> {
 
     /// Handle `include*` lines; returns true if the line was one.
     fn include_line(&mut self, chars: &[Ch], ctx: &Ctx) -> bool {
+        // Cheap test first: this runs for every line of the configuration.
+        if !starts_with(chars, "include") {
+            return false;
+        }
         let text = lexer::text_of(chars);
         let word_end = text.find(lexer::is_blank).unwrap_or(text.len());
         let flags = match &text[..word_end] {

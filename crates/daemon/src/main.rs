@@ -119,15 +119,16 @@ fn load(args: &cli::Args) -> Result<Loaded, ExitCode> {
 /// decides (keepalived keeps the numerically larger class, so fatal configs often
 /// exit 5), and a missing file is 6 rather than 0.
 fn config_test(args: &cli::Args, out: &str) -> ExitCode {
+    // Buffered: a big config can produce thousands of diagnostic lines.
     let mut sink: Box<dyn Write> = if out.is_empty() {
-        Box::new(std::io::stderr())
+        Box::new(std::io::BufWriter::new(std::io::stderr()))
     } else {
         match std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(out)
         {
-            Ok(f) => Box::new(f),
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
             Err(e) => {
                 eprintln!("cannot open {out}: {e}");
                 return ExitCode::from(EXIT_FATAL);
@@ -145,7 +146,9 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     for d in &loaded.diagnostics {
         let _ = writeln!(sink, "{}", loaded.render(d));
     }
-    // Like keepalived -t, check the interfaces against the live system.
+    // Like keepalived -t, check the interfaces against the live system;
+    // each name is looked up once (if_nametoindex costs a socket per call).
+    let mut exists: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     for inst in &loaded.config.instances {
         let mut names: Vec<&str> = inst.interface.iter().map(String::as_str).collect();
         names.extend(
@@ -154,7 +157,10 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
                 .filter_map(|v| v.dev.as_deref()),
         );
         for name in names {
-            if nix::net::if_::if_nametoindex(name).is_err() {
+            let found = *exists
+                .entry(name)
+                .or_insert_with(|| nix::net::if_::if_nametoindex(name).is_ok());
+            if !found {
                 if args.offline {
                     let _ = writeln!(
                         sink,
@@ -180,6 +186,7 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
             loaded.config.instances.len()
         );
     }
+    let _ = sink.flush();
     ExitCode::from(code)
 }
 

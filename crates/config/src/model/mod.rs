@@ -9,6 +9,7 @@ mod instance_opts;
 mod route;
 mod rule;
 mod script;
+mod source_path;
 mod sync;
 mod track;
 mod tracker;
@@ -18,17 +19,17 @@ pub use instance_opts::*;
 pub use route::*;
 pub use rule::*;
 pub use script::*;
+pub use source_path::*;
 pub use sync::*;
 pub use track::*;
 pub use tracker::*;
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
 /// Where a token came from, for diagnostics (`file:line:col`, 1-based).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Location {
-    pub file: PathBuf,
+    pub file: SourcePath,
     pub line: u32,
     pub col: u32,
 }
