@@ -140,7 +140,13 @@ impl Sources {
 
     /// Physical line `line` (1-based) of `file`, without its line ending.
     pub fn line(&self, file: &Path, line: u32) -> Option<&str> {
-        let f = self.files.iter().find(|f| f.path == file)?;
+        // Byte comparison first: `Path`'s `==` walks components, and this
+        // runs once per rendered diagnostic.
+        let f = self
+            .files
+            .iter()
+            .find(|f| f.path.as_os_str() == file.as_os_str())
+            .or_else(|| self.files.iter().find(|f| f.path == file))?;
         let idx = usize::try_from(line).ok()?.checked_sub(1)?;
         let start = *f.starts.get(idx)?;
         let end = f

@@ -496,12 +496,14 @@ impl Pre<'_> {
             }
             i = end;
         }
-        if out.len() > MAX_LINE {
+        // keepalived's limit is on bytes (its line buffer), not characters.
+        let bytes: usize = out.iter().map(|c| c.c.len_utf8()).sum();
+        if bytes > MAX_LINE {
             self.diags.error(
                 &ctx.loc(chars.first().map_or(1, |c| c.col)),
                 format!(
-                    "line too long after substitution ({} characters) - substitution refused",
-                    out.len()
+                    "line too long after substitution ({bytes} bytes, limit {MAX_LINE}) - \
+                     substitution refused"
                 ),
             );
             return (chars.to_vec(), Vec::new(), false);

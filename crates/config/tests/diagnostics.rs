@@ -246,3 +246,39 @@ fn lvs_blocks_warned_once_each_and_trackers_parsed() {
     let names: Vec<&str> = l.config.scripts.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["chk", "chk2"]);
 }
+
+/// `-t` output: header, source line, caret under the whole offending token;
+/// a value that came from a `$NAME` points at the `$NAME` as written.
+#[test]
+fn rendered_with_source_line_and_caret() {
+    let l = parse(
+        "$P=300\nvrrp_instance VI_1 {\n\tinterface eth0\n\tvirtual_router_id 1\n\
+         \tpriority $P\n\tvirtual_ipaddress { 192.0.2.1 }\n\tprioritty 5\n}\n",
+    );
+    let rendered: Vec<String> = l.diagnostics.iter().map(|d| l.render(d)).collect();
+    let prio = rendered
+        .iter()
+        .find(|r| r.contains("300"))
+        .map(String::as_str)
+        .unwrap_or("(no priority diagnostic)");
+    let mut lines = prio.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with(&format!("{F}:5:11: error:"))),
+        "{prio}"
+    );
+    assert_eq!(
+        lines.collect::<Vec<_>>(),
+        ["  |", "5 | \tpriority $P", "  | \t         ^^"]
+    );
+    let typo = rendered
+        .iter()
+        .find(|r| r.contains("prioritty"))
+        .map(String::as_str)
+        .unwrap_or("(no unknown-keyword diagnostic)");
+    assert!(
+        typo.ends_with("7 | \tprioritty 5\n  | \t^^^^^^^^^"),
+        "{typo}"
+    );
+}

@@ -40,8 +40,8 @@ global_defs {
    smtp_connect_timeout 30
    router_id LVS_DEVEL
    vrrp_skip_check_adv_addr
-   vrrp_garp_interval 0
-   vrrp_gna_interval 0
+   vrrp_garp_interval 0.001
+   vrrp_gna_interval 0.001
 }
 
 vrrp_instance VI_1 {
@@ -93,7 +93,10 @@ fn typical_master() {
     let l = parse(MASTER);
     assert_eq!(
         msgs(&l),
-        ["keepalived.conf:34:1: warning: LVS/checker configuration (virtual_server ...) is not supported by keepalived-rs and is ignored"]
+        [
+            "keepalived.conf:34:1: warning: virtual_server 192.168.200.100 443 { … } skipped: keepalived-rs runs the VRRP side only (LVS/checker not supported)",
+            "keepalived.conf:53:1: warning: virtual_server 10.10.10.2 1358 { … } skipped: keepalived-rs runs the VRRP side only (LVS/checker not supported)"
+        ]
     );
     assert_eq!(l.worst(), Some(Severity::Warning));
     assert!(!l.has_fatal());

@@ -413,3 +413,39 @@ fn quote_errors_and_long_lines() {
     );
     assert_eq!(l.config.global.router_id.as_deref(), Some("abc"));
 }
+
+#[test]
+fn substitution_past_the_line_limit_is_refused() {
+    // 2 × 300 two-byte characters: 1200 bytes once substituted, although
+    // only 600 characters (keepalived's limit is on bytes).
+    let text = format!(
+        "$LONG={}\nglobal_defs {{\n router_id ${{LONG}}${{LONG}}\n}}\n",
+        "é".repeat(300)
+    );
+    let l = parse_as(&text, "x");
+    let m = msgs(&l);
+    assert!(
+        m.iter().any(
+            |d| d.starts_with("k.conf:3:2: error: line too long after substitution (1")
+                && d.contains("limit 1024")
+        ),
+        "{m:?}"
+    );
+    // The line is kept unsubstituted, as keepalived does (its braces then
+    // split it, so router_id is just "$").
+    assert_eq!(l.config.global.router_id.as_deref(), Some("$"));
+}
+
+#[test]
+fn pwd_is_the_absolute_directory_of_the_file_being_read() -> R {
+    let t = TempDir::new("pwd")?;
+    let main = t.write("k.conf", "include sub/a.conf\n")?;
+    t.write("sub/a.conf", "global_defs {\n router_id ${_PWD}\n}\n")?;
+    let l = load_file(&main, &LoadOptions::default())?;
+    let want = t.0.join("sub").canonicalize()?;
+    assert_eq!(
+        l.config.global.router_id.as_deref(),
+        Some(want.to_string_lossy().as_ref())
+    );
+    Ok(())
+}

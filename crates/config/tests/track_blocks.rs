@@ -60,7 +60,7 @@ track_file plain {
 #[test]
 fn tracker_blocks_typed() {
     let l = parse(TRACKERS);
-    assert!(l.diagnostics.is_empty(), "{:?}", msgs(&l));
+    assert!(msgs(&l).is_empty(), "{:?}", msgs(&l));
     let c = &l.config;
     assert_eq!(c.scripts.len(), 2);
     let s = &c.scripts[0];
@@ -146,7 +146,10 @@ fn tracker_block_problems() {
     assert_eq!(l.config.track_processes.len(), 1);
     assert_eq!(l.config.track_processes[0].process, "a");
     assert_eq!(l.config.track_files.len(), 1);
-    assert!(l.diagnostics.iter().all(|d| d.severity == Severity::Error));
+    assert!(l
+        .diagnostics
+        .iter()
+        .all(|d| matches!(d.severity, Severity::Error | Severity::Security)));
 }
 
 const SYNC: &str = r#"vrrp_script chk {
@@ -184,7 +187,7 @@ vrrp_instance VI_2 {
 #[test]
 fn sync_group_typed() {
     let l = parse(SYNC);
-    assert!(l.diagnostics.is_empty(), "{:?}", msgs(&l));
+    assert!(msgs(&l).is_empty(), "{:?}", msgs(&l));
     let g = &l.config.sync_groups[0];
     assert_eq!(g.name, "G1");
     assert_eq!(g.members, ["VI_1", "VI_2"]);
