@@ -7,30 +7,28 @@ use crate::diag::Diags;
 use crate::model::{Config, Location, TrackKind, TrackRef};
 use crate::suggest::did_you_mean;
 use crate::track::block_keyword;
-use crate::tree::Node;
-use std::collections::HashMap;
-use std::path::PathBuf;
 
-type Key = (PathBuf, u32, u32);
+use crate::model::SourcePath;
+use std::collections::HashMap;
+
+/// A root block's position: the path is a shared `Arc`, not a copy.
+type Key = (SourcePath, u32, u32);
 
 fn key(l: &Location) -> Key {
-    (l.file.to_path_buf(), l.line, l.col)
+    (l.file.clone(), l.line, l.col)
 }
 
 /// File order of root blocks.  keepalived looks trackers up while it reads
 /// an instance or sync group, so a tracker defined further down the file is
 /// "not found"; comparing root positions reproduces that across includes.
-struct Order(HashMap<Key, usize>);
+#[derive(Default)]
+pub(crate) struct Order(HashMap<Key, usize>);
 
 impl Order {
-    fn new(nodes: &[Node]) -> Self {
-        Order(
-            nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (key(&n.kw.loc), i))
-                .collect(),
-        )
+    /// Records the next root block's keyword location.
+    pub(crate) fn push(&mut self, l: &Location) {
+        let i = self.0.len();
+        self.0.insert(key(l), i);
     }
 
     fn pos(&self, l: &Location) -> usize {
@@ -39,10 +37,9 @@ impl Order {
 }
 
 /// Run every check, fixing the model the way keepalived would.
-pub(crate) fn run(nodes: &[Node], config: &mut Config, diags: &mut Diags) {
-    let order = Order::new(nodes);
-    resolve_instance_trackers(&order, config, diags);
-    resolve_sync_group_trackers(&order, config, diags);
+pub(crate) fn run(order: &Order, config: &mut Config, diags: &mut Diags) {
+    resolve_instance_trackers(order, config, diags);
+    resolve_sync_group_trackers(order, config, diags);
     sync_groups(config, diags);
     track_groups(config, diags);
     owner_trackers(config, diags);
@@ -331,22 +328,29 @@ fn owner_trackers(config: &mut Config, diags: &mut Diags) {
     config.instances = instances;
 }
 
-/// The same virtual address in two instances: both masters would add it.
+/// The same virtual address in two instances on the same interface: both
+/// masters would add it to one link, and whichever leaves MASTER removes the
+/// other's address. The same address on two different interfaces is a valid
+/// setup (and keepalived accepts it), so it is not reported.
 fn shared_vips(config: &Config, diags: &mut Diags) {
-    let mut seen: HashMap<std::net::IpAddr, (&str, &Location)> = HashMap::new();
+    type Key<'a> = (std::net::IpAddr, Option<&'a str>);
+    let mut seen: HashMap<Key<'_>, (&str, &Location)> = HashMap::new();
     for inst in &config.instances {
         for v in &inst.virtual_ipaddress {
-            match seen.get(&v.addr) {
+            let dev = v.dev.as_deref().or(inst.interface.as_deref());
+            match seen.get(&(v.addr, dev)) {
                 Some((other, at)) if *other != inst.name => diags.error(
                     &v.location,
                     format!(
-                        "virtual_ipaddress {} of vrrp_instance '{}' is also in vrrp_instance '{other}' at {at}",
-                        v.addr, inst.name
+                        "virtual_ipaddress {} of vrrp_instance '{}' is also in vrrp_instance '{other}' at {at}{}",
+                        v.addr,
+                        inst.name,
+                        dev.map(|d| format!(" (both on {d})")).unwrap_or_default()
                     ),
                 ),
                 Some(_) => {}
                 None => {
-                    seen.insert(v.addr, (inst.name.as_str(), &v.location));
+                    seen.insert((v.addr, dev), (inst.name.as_str(), &v.location));
                 }
             }
         }

@@ -120,7 +120,8 @@ struct SourceFile {
     path: PathBuf,
     text: Arc<str>,
     /// Byte offset of the start of every line.
-    starts: Vec<usize>,
+    /// (u32: files are far below 4 GiB, and this index is kept for every line.)
+    starts: Vec<u32>,
 }
 
 impl Sources {
@@ -129,8 +130,12 @@ impl Sources {
         if self.files.iter().any(|f| f.path == path) {
             return;
         }
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut starts = vec![0u32];
+        starts.extend(
+            text.match_indices('\n')
+                .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+        );
+        starts.shrink_to_fit();
         self.files.push(SourceFile {
             path: path.to_path_buf(),
             text,
@@ -148,11 +153,10 @@ impl Sources {
             .find(|f| f.path.as_os_str() == file.as_os_str())
             .or_else(|| self.files.iter().find(|f| f.path == file))?;
         let idx = usize::try_from(line).ok()?.checked_sub(1)?;
-        let start = *f.starts.get(idx)?;
-        let end = f
-            .starts
-            .get(idx + 1)
-            .map_or(f.text.len(), |&e| e.saturating_sub(1));
+        let start = usize::try_from(*f.starts.get(idx)?).ok()?;
+        let end = f.starts.get(idx + 1).map_or(f.text.len(), |&e| {
+            usize::try_from(e.saturating_sub(1)).unwrap_or(usize::MAX)
+        });
         let l = f.text.get(start..end)?;
         Some(l.strip_suffix('\r').unwrap_or(l))
     }

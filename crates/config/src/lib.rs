@@ -114,32 +114,36 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError>
 /// Parse text as if it were the file `name` (includes resolve relative to
 /// `name`'s directory). For tests and fuzzing.
 pub fn parse_str(text: &str, name: &Path, opts: &LoadOptions) -> Loaded {
-    let mut diags = diag::Diags::default();
-    let pre = preprocess::run(text, name, &pre_opts(opts), &mut diags);
-    finish(pre, diags)
+    load_text(text, name, opts, diag::Diags::default())
 }
 
 fn parse_bytes(bytes: &[u8], name: &Path, opts: &LoadOptions) -> Loaded {
     let mut diags = diag::Diags::default();
     let text = preprocess::decode(bytes, name, &mut diags);
-    let pre = preprocess::run(&text, name, &pre_opts(opts), &mut diags);
-    finish(pre, diags)
+    load_text(&text, name, opts, diags)
 }
 
-fn pre_opts(opts: &LoadOptions) -> preprocess::Opts {
-    preprocess::Opts {
-        config_id: effective_config_id(opts),
-        all_config: opts.all_config,
-        no_includes: opts.no_includes,
-    }
-}
-
-fn finish(pre: preprocess::Output, mut diags: diag::Diags) -> Loaded {
-    let config = semantic::build(&pre.nodes, &mut diags);
+/// Two passes over the text, both streaming root blocks: the first keeps only
+/// `global_defs` (keepalived applies most of its values to instances after
+/// reading the whole file), the second builds the model block by block.
+fn load_text(text: &str, name: &Path, opts: &LoadOptions, mut diags: diag::Diags) -> Loaded {
+    let popts = pre_opts(opts);
+    let mut globals = Vec::new();
+    let mut scratch = diag::Diags::default();
+    preprocess::run_streaming(text, name, &popts, &mut scratch, &mut |n, _| {
+        if n.kw.text == "global_defs" {
+            globals.push(n);
+        }
+    });
+    let mut sem = semantic::Semantic::new(semantic::final_global(&globals));
+    drop(globals);
+    let sources =
+        preprocess::run_streaming(text, name, &popts, &mut diags, &mut |n, d| sem.node(n, d));
+    let config = sem.finish(&mut diags);
     Loaded {
         config,
         diagnostics: diags.into_vec(),
-        sources: pre.sources,
+        sources,
     }
 }
 
@@ -157,5 +161,13 @@ fn effective_config_id(opts: &LoadOptions) -> Option<String> {
         None
     } else {
         Some(short.to_string())
+    }
+}
+
+fn pre_opts(opts: &LoadOptions) -> preprocess::Opts {
+    preprocess::Opts {
+        config_id: effective_config_id(opts),
+        all_config: opts.all_config,
+        no_includes: opts.no_includes,
     }
 }

@@ -48,12 +48,6 @@ pub(crate) struct Opts {
     pub no_includes: bool,
 }
 
-/// The keyword tree plus the text of every file read.
-pub(crate) struct Output {
-    pub nodes: Vec<crate::tree::Node>,
-    pub sources: Sources,
-}
-
 /// Decode file bytes; keepalived works on bytes, we need UTF-8, so invalid
 /// sequences are replaced and reported once.
 pub(crate) fn decode(bytes: &[u8], name: &Path, diags: &mut Diags) -> String {
@@ -73,9 +67,22 @@ pub(crate) fn decode(bytes: &[u8], name: &Path, diags: &mut Diags) -> String {
     }
 }
 
-/// Preprocess the main text and build the keyword tree from it.
-pub(crate) fn run(text: &str, name: &Path, opts: &Opts, diags: &mut Diags) -> Output {
+/// Receives each root node of the tree as soon as it is complete.
+pub(crate) type RootSink<'s> = dyn FnMut(crate::tree::Node, &mut Diags) + 's;
+
+/// Preprocess the main text, handing every root node to `sink` as soon as
+/// its block is closed, so the whole tree never has to exist at once (the
+/// tree of a 10,000-instance configuration is tens of megabytes). Returns
+/// the text of every file read, for diagnostics.
+pub(crate) fn run_streaming(
+    text: &str,
+    name: &Path,
+    opts: &Opts,
+    diags: &mut Diags,
+    sink: &mut RootSink<'_>,
+) -> Sources {
     let mut pp = Pre {
+        sink,
         config_id: opts.config_id.clone(),
         defs: HashMap::new(),
         out: crate::tree::Builder::default(),
@@ -92,10 +99,10 @@ pub(crate) fn run(text: &str, name: &Path, opts: &Opts, diags: &mut Diags) -> Ou
     pp.stack.push((canon, name.to_path_buf()));
     pp.sources.add(name, Arc::from(text));
     pp.file(text, name);
-    Output {
-        nodes: pp.out.finish(pp.diags),
-        sources: pp.sources,
+    for node in pp.out.finish(pp.diags) {
+        (pp.sink)(node, pp.diags);
     }
+    pp.sources
 }
 
 /// Where the current line comes from.
@@ -128,6 +135,8 @@ struct Pre<'a> {
     defs: HashMap<String, Vec<String>>,
     /// Lines go straight into the tree as they are produced.
     out: crate::tree::Builder,
+    /// Completed root nodes go here at once.
+    sink: &'a mut RootSink<'a>,
     diags: &'a mut Diags,
     /// Files being read, outermost first: canonical path (loop guard) and
     /// the path as shown in messages.
@@ -332,6 +341,9 @@ impl Pre<'_> {
                 },
                 self.diags,
             );
+            for node in self.out.take_ready() {
+                (self.sink)(node, self.diags);
+            }
         }
         None
     }

@@ -11,10 +11,52 @@ use crate::vrrp;
 const UNSUPPORTED_ROOTS: &[&str] = &[];
 
 /// Build the configuration and run the cross-instance checks.
-pub(crate) fn build(nodes: &[Node], diags: &mut Diags) -> Config {
-    let mut config = Config::default();
-    let mut builders: Vec<vrrp::Builder> = Vec::new();
-    for node in nodes {
+/// The `global_defs` values as they stand after the whole file: keepalived
+/// applies most of them to instances only after reading everything, so the
+/// loader reads every `global_defs` block in a first pass (its diagnostics are
+/// dropped: the real pass reports them) to complete instances as they come.
+pub(crate) fn final_global(global_blocks: &[Node]) -> crate::model::GlobalDefs {
+    let mut g = crate::model::GlobalDefs::default();
+    let mut scratch = Diags::default();
+    for n in global_blocks {
+        if let Some(block) = &n.block {
+            global::parse(block, &mut g, &mut scratch);
+        }
+    }
+    g
+}
+
+/// Builds the model from root nodes handed over one at a time, so each
+/// block is freed as soon as it is parsed: peak memory is the model, not the
+/// model plus the tree.
+pub(crate) struct Semantic {
+    config: Config,
+    order: crate::checks::Order,
+    completer: vrrp::Completer,
+    /// Instance names seen so far, for the duplicate-name check.
+    names: std::collections::HashMap<String, crate::model::Location>,
+}
+
+impl Semantic {
+    pub(crate) fn new(final_global: crate::model::GlobalDefs) -> Self {
+        Semantic {
+            config: Config::default(),
+            order: crate::checks::Order::default(),
+            completer: vrrp::Completer::new(final_global),
+            names: std::collections::HashMap::new(),
+        }
+    }
+
+    /// One root node, in file order.
+    pub(crate) fn node(&mut self, node: Node, diags: &mut Diags) {
+        let Semantic {
+            config,
+            order,
+            completer,
+            names,
+        } = self;
+        order.push(&node.kw.loc);
+        let node = &node;
         let kw = node.kw.text.as_str();
         match kw {
             // A '{' with no keyword, already reported by the tree builder.
@@ -25,23 +67,29 @@ pub(crate) fn build(nodes: &[Node], diags: &mut Diags) -> Config {
                 }
             }
             "static_ipaddress" | "static_routes" | "static_rules" => {
-                crate::static_cfg::parse(node, &mut config, diags)
+                crate::static_cfg::parse(node, config, diags)
             }
             "vrrp_instance" => {
-                if let Some(b) = vrrp::parse(node, &config.global, &builders, diags) {
-                    builders.push(b);
+                if let Some(b) = vrrp::parse(node, &config.global, names, diags) {
+                    names.insert(b.name().to_string(), b.location().clone());
+                    completer.add(b, &mut config.instances, diags);
                 }
             }
-            _ if crate::trackers::ROOTS.contains(&kw) => {
-                crate::trackers::root(node, &mut config, diags)
-            }
+            _ if crate::trackers::ROOTS.contains(&kw) => crate::trackers::root(node, config, diags),
             _ if UNSUPPORTED_ROOTS.contains(&kw) => not_supported(node, diags),
             _ => unknown_in(node, &crate::trackers::root_candidates(), diags),
         }
     }
-    config.instances = vrrp::complete_all(builders, &config.global, diags);
-    crate::checks::run(nodes, &mut config, diags);
-    config
+
+    /// The cross-object checks, once everything is read.
+    pub(crate) fn finish(mut self, diags: &mut Diags) -> Config {
+        // Drop what only the streaming pass needed before the checks build
+        // their own indexes, and return the growth slack of the instance list.
+        drop(std::mem::take(&mut self.names));
+        self.config.instances.shrink_to_fit();
+        crate::checks::run(&self.order, &mut self.config, diags);
+        self.config
+    }
 }
 
 /// "Unknown keyword", plus a louder note when it owns a block.

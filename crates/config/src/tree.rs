@@ -199,6 +199,20 @@ impl Builder {
         }
     }
 
+    /// Root nodes that are complete, in order: every root node except a last
+    /// one that may still take a `{` from the next line. Taking them as they
+    /// complete lets the caller process and free each block immediately.
+    pub(crate) fn take_ready(&mut self) -> Vec<Node> {
+        if self.root.is_empty() {
+            return Vec::new();
+        }
+        let keep_last = self.frames.is_empty() && self.can_open;
+        let keep = usize::from(keep_last);
+        let ready = self.root.len().saturating_sub(keep);
+        let rest = self.root.split_off(ready);
+        std::mem::replace(&mut self.root, rest)
+    }
+
     /// End of input: report and close blocks still open.
     pub(crate) fn finish(mut self, diags: &mut Diags) -> Vec<Node> {
         while let Some(f) = self.frames.pop() {

@@ -12,8 +12,8 @@ use crate::diag::Diags;
 use crate::global::garp_repeat;
 use crate::model::{
     AuthHmac, Authentication, GarpExtraIf, GlobalDefs, HmacAntiReplay, HmacKey, HmacKeySource,
-    HmacMode, InitialState, InstanceOpts, Ipvlan, IpvlanMode, Location, NotifyScripts,
-    OldUnicastChecksum, Route, Rule, TrackRef, UnicastPeer, VirtualIp, Vmac, VrrpInstance,
+    HmacMode, InitialState, InstanceOpts, Ipvlan, IpvlanMode, Location, OldUnicastChecksum, Route,
+    Rule, TrackRef, UnicastPeer, VirtualIp, Vmac, VrrpInstance,
 };
 use crate::semantic::{need_arg, no_block, opt_bool, require_block, seconds, uint, uint_or};
 use crate::tree::{Node, Word};
@@ -204,13 +204,22 @@ pub(crate) struct Builder {
     strict_mode: Option<bool>,
     accept: Flag,
     promote_secondaries: bool,
-    notify: NotifyScripts,
+    notify: crate::model::NotifyBox,
     notify_priority_changes: Option<bool>,
     smtp_alert: Option<bool>,
     kernel_rx_buf_size: Option<u64>,
     debug: Option<u8>,
     /// A fatal problem was reported; the instance is left out.
     failed: bool,
+}
+
+impl Builder {
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+    pub(crate) fn location(&self) -> &Location {
+        &self.loc
+    }
 }
 
 /// Instance defaults that keepalived copies from `global_defs` when the
@@ -269,7 +278,7 @@ fn complete_defaults(g: &GlobalDefs) -> CompleteDefaults {
 pub(crate) fn parse(
     node: &Node,
     global: &GlobalDefs,
-    earlier: &[Builder],
+    earlier: &std::collections::HashMap<String, Location>,
     diags: &mut Diags,
 ) -> Option<Builder> {
     let Some(name) = node.args.first() else {
@@ -299,12 +308,12 @@ pub(crate) fn parse(
             ),
         );
     }
-    if let Some(prev) = earlier.iter().find(|b| b.name == name.text) {
+    if let Some(prev_loc) = earlier.get(&name.text) {
         diags.error(
             &name.loc,
             format!(
                 "duplicate vrrp_instance '{}' (first defined at {}) - ignored",
-                name.text, prev.loc
+                name.text, prev_loc
             ),
         );
         return None;
@@ -363,7 +372,7 @@ pub(crate) fn parse(
         strict_mode: None,
         accept: None,
         promote_secondaries: false,
-        notify: NotifyScripts::default(),
+        notify: crate::model::NotifyBox::default(),
         notify_priority_changes: None,
         smtp_alert: None,
         kernel_rx_buf_size: None,
@@ -1232,34 +1241,43 @@ fn auth_hmac(n: &Node, diags: &mut Diags) -> Option<AuthHmac> {
     Some(h)
 }
 
-/// Apply defaults and normalisation (keepalived's `vrrp_complete_instance`)
-/// to every instance, then the cross-instance checks.
-pub(crate) fn complete_all(
-    builders: Vec<Builder>,
-    global: &GlobalDefs,
-    diags: &mut Diags,
-) -> Vec<VrrpInstance> {
-    let mut out: Vec<VrrpInstance> = Vec::new();
-    let g = complete_defaults(global);
-    for b in builders {
-        let Some(inst) = complete(b, &g, global, diags) else {
-            continue;
+/// Applies defaults and normalisation (keepalived's `vrrp_complete_instance`)
+/// to each instance as soon as it is parsed, plus the duplicate-VRID check.
+///
+/// keepalived completes instances after the whole file is read, with the
+/// final `global_defs` values; the caller gets those from a first pass over
+/// the `global_defs` blocks, so completing early gives the same result while
+/// only one instance's builder is alive at a time (a 10,000-instance
+/// configuration would otherwise hold 10,000 builders at the peak).
+pub(crate) struct Completer {
+    global: GlobalDefs,
+    defaults: CompleteDefaults,
+    /// (VRID, interface, family) -> index in the output: duplicate check in O(1).
+    seen: std::collections::HashMap<(u8, Option<String>, &'static str), usize>,
+}
+
+impl Completer {
+    /// `global` must be the final global_defs (after every block in the file).
+    pub(crate) fn new(global: GlobalDefs) -> Self {
+        Completer {
+            defaults: complete_defaults(&global),
+            global,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Completes `b` and appends it to `out` unless it has a fatal problem.
+    pub(crate) fn add(&mut self, b: Builder, out: &mut Vec<VrrpInstance>, diags: &mut Diags) {
+        let Some(inst) = complete(b, &self.defaults, &self.global, diags) else {
+            return;
         };
         let fam = inst
             .virtual_ipaddress
             .first()
             .map(|v| family_name(&v.addr))
             .unwrap_or_else(|| inst.unicast_src_ip.as_ref().map_or("IPv4", family_name));
-        let clash = out.iter().find(|o| {
-            o.virtual_router_id == inst.virtual_router_id
-                && o.interface == inst.interface
-                && o.virtual_ipaddress
-                    .first()
-                    .map(|v| family_name(&v.addr))
-                    .unwrap_or_else(|| o.unicast_src_ip.as_ref().map_or("IPv4", family_name))
-                    == fam
-        });
-        if let Some(o) = clash {
+        let key = (inst.virtual_router_id, inst.interface.clone(), fam);
+        if let Some(o) = self.seen.get(&key).and_then(|i| out.get(*i)) {
             diags.fatal(
                 &inst.location,
                 format!(
@@ -1271,11 +1289,11 @@ pub(crate) fn complete_all(
                     o.location
                 ),
             );
-            continue;
+            return;
         }
+        self.seen.insert(key, out.len());
         out.push(inst);
     }
-    out
 }
 
 fn complete(
@@ -1795,6 +1813,11 @@ fn complete(
         return None;
     }
     let unicast_peers = peers.iter().map(|p| p.addr).collect();
+    // Exact capacities: a big configuration holds many instances, and a Vec
+    // grown by push keeps room for four VIPs where most have one.
+    vips.shrink_to_fit();
+    let mut track = b.track;
+    track.shrink_to_fit();
     Some(VrrpInstance {
         name: b.name,
         state,
@@ -1811,8 +1834,8 @@ fn complete(
         unicast_peers,
         garp_master_delay_s: b.garp_delay_s,
         garp_master_repeat: b.garp_repeat,
-        track: b.track,
-        opts: InstanceOpts {
+        track,
+        opts: Box::new(InstanceOpts {
             dont_track_primary: b.dont_track_primary,
             mcast_src_ip,
             track_src_ip,
@@ -1852,7 +1875,7 @@ fn complete(
             smtp_alert: b.smtp_alert,
             kernel_rx_buf_size: b.kernel_rx_buf_size,
             debug: b.debug,
-        },
+        }),
         location: b.loc,
     })
 }

@@ -105,7 +105,7 @@ fn vip_in_two_instances() {
     );
     assert_eq!(
         msgs(&l),
-        ["k.conf:10:3: error: virtual_ipaddress 10.0.0.1 of vrrp_instance 'VI_2' is also in vrrp_instance 'VI_1' at k.conf:4:22"]
+        ["k.conf:10:3: error: virtual_ipaddress 10.0.0.1 of vrrp_instance 'VI_2' is also in vrrp_instance 'VI_1' at k.conf:4:22 (both on eth0)"]
     );
     assert_eq!(l.diagnostics[0].severity, Severity::Error);
 }

@@ -219,8 +219,8 @@ vrrp_instance V6 {
     assert_eq!(
         msgs(&l),
         [
-            "keepalived.conf:27:29: warning: label 'nope' ignored for IPv6 virtual_ipaddress 'fe80::1/64'",
             "keepalived.conf:13:5: error: authentication is not used with VRRPv3; removed from vrrp_instance 'V3'",
+            "keepalived.conf:27:29: warning: label 'nope' ignored for IPv6 virtual_ipaddress 'fe80::1/64'",
             "keepalived.conf:24:16: error: advert_int '0.015' of vrrp_instance 'V6' is not valid for VRRPv3 (multiples of 0.01 s, 0.01..40.95); using 0.02",
             "keepalived.conf:26:9: warning: first IPv6 virtual_ipaddress '2001:db8::1' of vrrp_instance 'V6' is not link-local (RFC 5798 expects one)",
         ]
@@ -339,11 +339,11 @@ vrrp_instance B {
         msgs(&l),
         [
             "keepalived.conf:4:11: warning: state 'BACKUP' after 'MASTER' is ignored (as keepalived does)",
-            "keepalived.conf:13:11: error: invalid state 'FOO' (must be MASTER or BACKUP); using BACKUP",
-            "keepalived.conf:18:5: warning: 'virtual_ipaddress_excluded' is parsed but not yet supported by keepalived-rs (it has no effect yet)",
             "keepalived.conf:5:5: warning: nopreempt ignored for vrrp_instance 'A' (state MASTER or priority 255)",
             "keepalived.conf:6:19: warning: preempt_delay ignored for vrrp_instance 'A' (state MASTER or nopreempt)",
             "keepalived.conf:9:16: error: advert_int '2.5' of vrrp_instance 'A' is not valid for VRRPv2 (whole seconds 1..255); using 3",
+            "keepalived.conf:13:11: error: invalid state 'FOO' (must be MASTER or BACKUP); using BACKUP",
+            "keepalived.conf:18:5: warning: 'virtual_ipaddress_excluded' is parsed but not yet supported by keepalived-rs (it has no effect yet)",
             "keepalived.conf:17:16: error: advert_int '0.4' of vrrp_instance 'B' is not valid for VRRPv2 (whole seconds 1..255); using 1",
             "keepalived.conf:19:20: error: track_script 'chk' of vrrp_instance 'B': no vrrp_script 'chk' is defined - entry ignored",
         ]

@@ -81,6 +81,55 @@ pub struct NotifyScripts {
     pub deleted_script: Option<super::Script>,
 }
 
+/// No scripts configured (what a [`NotifyBox`] reads as until written).
+const NO_NOTIFY: NotifyScripts = NotifyScripts {
+    master: None,
+    backup: None,
+    fault: None,
+    stop: None,
+    notify: None,
+    master_rx_lower_pri: None,
+    deleted: false,
+    deleted_script: None,
+};
+
+/// [`NotifyScripts`] allocated only when an instance configures one.
+///
+/// Most instances have no notify scripts, and the eight slots take 848 bytes:
+/// inline or eagerly boxed, a 10,000-instance configuration would carry 8 MB
+/// of empty slots. Reads go through `Deref` (an absent box reads as "none
+/// configured"); the first write allocates. Equality and `Debug` look at the
+/// contents, so an allocated-but-empty box equals an absent one.
+#[derive(Clone, Default)]
+pub struct NotifyBox(Option<Box<NotifyScripts>>);
+
+impl std::ops::Deref for NotifyBox {
+    type Target = NotifyScripts;
+    fn deref(&self) -> &NotifyScripts {
+        self.0.as_deref().unwrap_or(&NO_NOTIFY)
+    }
+}
+
+impl std::ops::DerefMut for NotifyBox {
+    fn deref_mut(&mut self) -> &mut NotifyScripts {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl PartialEq for NotifyBox {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for NotifyBox {}
+
+impl std::fmt::Debug for NotifyBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// `auth_hmac { }` mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HmacMode {
@@ -177,7 +226,7 @@ pub struct InstanceOpts {
     pub virtual_routes: Vec<super::Route>,
     pub virtual_rules: Vec<super::Rule>,
     pub auth_hmac: Option<AuthHmac>,
-    pub notify: NotifyScripts,
+    pub notify: NotifyBox,
     /// `None` = the sync group's or the global value.
     pub notify_priority_changes: Option<bool>,
     /// `None` = the global `smtp_alert`.

@@ -120,7 +120,8 @@ pub struct VrrpInstance {
     /// `track_*` entries of the instance, in order.
     pub track: Vec<TrackRef>,
     /// Every other instance keyword (reference §2.3), typed.
-    pub opts: InstanceOpts,
+    /// Boxed to keep `VrrpInstance` small: big configurations hold many.
+    pub opts: Box<InstanceOpts>,
     /// Where the `vrrp_instance` keyword was.
     pub location: Location,
 }
