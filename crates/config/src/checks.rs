@@ -44,6 +44,7 @@ pub(crate) fn run(order: &Order, config: &mut Config, diags: &mut Diags) {
     track_groups(config, diags);
     owner_trackers(config, diags);
     shared_vips(config, diags);
+    missing_track_scripts(config, diags);
     script_security(config, diags);
     // Unicast peers in strict mode (Fatal) and a missing VRID/interface
     // are checked where the instance is completed (vrrp.rs), as is the
@@ -360,6 +361,56 @@ fn shared_vips(config: &Config, diags: &mut Diags) {
 /// keepalived reports any configured script, used or not, as a security
 /// violation when `enable_script_security` is off (`-t` exits 6); the
 /// scripts still run.  Reported once, at the first script.
+/// Whether the program a script runs exists: argv[0] as a path, or searched
+/// in PATH like `execvp` when it has no `/` (keepalived -t checks the host).
+fn program_exists(script: &crate::model::Script) -> bool {
+    let Some(prog) = script.argv.first() else {
+        return false;
+    };
+    let is_file = |p: &std::path::Path| std::fs::metadata(p).is_ok_and(|m| m.is_file());
+    if prog.contains('/') {
+        return is_file(std::path::Path::new(prog));
+    }
+    let path = std::env::var_os("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    std::env::split_paths(&path).any(|dir| is_file(&dir.join(prog)))
+}
+
+/// A vrrp_script whose program does not exist is disabled, as keepalived
+/// does ("Disabling track script … since not found/accessible"): the block is
+/// dropped with an error and the instances and sync groups that track it
+/// simply stop tracking it (it never causes FAULT).
+fn missing_track_scripts(config: &mut Config, diags: &mut Diags) {
+    let mut disabled: Vec<String> = Vec::new();
+    config.scripts.retain(|s| {
+        if program_exists(&s.script) {
+            return true;
+        }
+        diags.error(
+            &s.script.location,
+            format!(
+                "vrrp_script '{}': program '{}' not found or not accessible - the script is disabled and not tracked",
+                s.name,
+                s.script.argv.first().map_or("", String::as_str)
+            ),
+        );
+        disabled.push(s.name.clone());
+        false
+    });
+    if disabled.is_empty() {
+        return;
+    }
+    let gone = |t: &TrackRef| t.kind == TrackKind::Script && disabled.contains(&t.name);
+    for inst in &mut config.instances {
+        inst.track.retain(|t| !gone(t));
+    }
+    for grp in &mut config.sync_groups {
+        grp.track.retain(|t| !gone(t));
+    }
+}
+
+/// keepalived reports the scripts it would run (those whose program exists)
+/// as a security violation when `enable_script_security` is off.
 fn script_security(config: &Config, diags: &mut Diags) {
     if config.global.enable_script_security {
         return;
@@ -414,6 +465,7 @@ fn script_security(config: &Config, diags: &mut Diags) {
     // when they share one, else the first found.
     let first = all
         .iter()
+        .filter(|(_, s)| program_exists(s))
         .min_by_key(|(_, s)| (s.location.file.clone(), s.location.line, s.location.col));
     if let Some((what, s)) = first {
         diags.push(

@@ -124,8 +124,25 @@ fn scripts_without_script_security() {
         .collect();
     assert_eq!(
         sec,
-        ["k.conf:5:16: error: SECURITY VIOLATION: scripts are configured (first: vrrp_instance 'VI_1' notify `/bin/m.sh`) but enable_script_security is not set in global_defs; keepalived runs them anyway and reports this as a security error"]
+        // keepalived counts only scripts whose program exists: /bin/m.sh does not.
+        ["k.conf:8:9: error: SECURITY VIOLATION: scripts are configured (first: vrrp_script 'unused' `/bin/true x`) but enable_script_security is not set in global_defs; keepalived runs them anyway and reports this as a security error"]
     );
+    // A vrrp_script whose program is missing is disabled, and its tracking
+    // entries go with it (keepalived: "Disabling track script").
+    let l = parse(
+        "vrrp_script gone {\n script /nonexistent/check\n}\n\
+         vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n track_script {\n  gone\n }\n}\n",
+    );
+    assert_eq!(
+        msgs(&l),
+        ["k.conf:2:9: error: vrrp_script 'gone': program '/nonexistent/check' not found or not accessible - the script is disabled and not tracked"]
+    );
+    assert!(l.config.scripts.is_empty());
+    assert!(l
+        .config
+        .instances
+        .first()
+        .is_some_and(|i| i.track.is_empty()));
     let l =
         parse("global_defs {\n enable_script_security\n}\nvrrp_script s {\n script /bin/true\n}\n");
     assert!(l.diagnostics.is_empty(), "{:?}", msgs(&l));
