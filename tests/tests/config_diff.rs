@@ -127,22 +127,10 @@ const KNOWN: &[(&str, Diff, &str)] = &[
          name, keepalived reports it at the closing brace",
     ),
     (
-        "keepalived.conf.vrrp.routes",
-        Diff::Lines,
-        "keepalived warns that routes without 'dev' cannot be tracked; keepalived-rs does not run \
-         virtual_routes yet and has no such note",
-    ),
-    (
         "keepalived.conf.vrrp.rules",
         Diff::Lines,
         "keepalived warns 'Rule has no preference specified - setting to N'; keepalived-rs does not \
          run virtual_rules yet and has no such note",
-    ),
-    (
-        "keepalived.conf.vrrp.static_ipaddress",
-        Diff::Exit,
-        "keepalived -t exits 5 only because of the warning that a route without 'dev' cannot be \
-         tracked; warnings exit 0 for us",
     ),
     (
         "keepalived.conf.track_interface",

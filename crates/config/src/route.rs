@@ -661,11 +661,38 @@ pub(crate) fn parse_block(node: &Node, diags: &mut Diags) -> Vec<Route> {
     let Some(b) = crate::semantic::require_block(node, diags) else {
         return Vec::new();
     };
-    b.nodes
+    let routes: Vec<Route> = b
+        .nodes
         .iter()
         .filter(|e| !e.kw.text.is_empty())
         .filter_map(|e| parse_route(e, &node.kw.text, diags))
-        .collect()
+        .collect();
+    if node.kw.text == "virtual_routes" {
+        for r in &routes {
+            untrackable(r, diags);
+        }
+    }
+    routes
+}
+
+/// A virtual route is tracked through the interface it names: one that names
+/// none cannot be, which keepalived reports (and `-t` then exits 5) — unless
+/// `no_track` says that is intended.
+fn untrackable(r: &Route, diags: &mut Diags) {
+    if r.no_track || r.dev.is_some() || r.nexthops.iter().any(|n| n.dev.is_some()) {
+        return;
+    }
+    let dst = r.dst.map_or_else(
+        || "default".to_string(),
+        |d| format!("{}/{}", d.addr, d.len),
+    );
+    diags.error(
+        &r.location,
+        format!(
+            "virtual route {dst} names no interface, so it cannot be tracked and is not \
+             (add 'dev IF', or 'no_track' if that is intended)"
+        ),
+    );
 }
 
 #[cfg(test)]

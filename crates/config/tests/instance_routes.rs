@@ -165,6 +165,7 @@ fn virtual_routes_and_rules_in_instance() {
         [
             "r.conf:7:24: error: 'track_group' is only valid in static_routes, not virtual_routes",
             "r.conf:7:3: error: virtual_routes entry '10.6.0.0/16' ignored",
+            "r.conf:6:3: error: virtual route 10.5.0.0/16 names no interface, so it cannot be tracked and is not (add 'dev IF', or 'no_track' if that is intended)",
         ]
     );
 }
