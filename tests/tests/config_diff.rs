@@ -132,12 +132,6 @@ const KNOWN: &[(&str, Diff, &str)] = &[
         "keepalived warns 'Rule has no preference specified - setting to N'; keepalived-rs does not \
          run virtual_rules yet and has no such note",
     ),
-    (
-        "keepalived.conf.track_interface",
-        Diff::Lines,
-        "keepalived points at the 'interface eth0.1' line and notes an untrackable route; \
-         keepalived-rs reports the missing interface at the instance and has no route note",
-    ),
 ];
 
 const SAMPLES: &str = "/usr/share/doc/keepalived/samples";

@@ -1821,6 +1821,7 @@ fn complete(
     Some(VrrpInstance {
         name: b.name,
         state,
+        interface_location: b.interface.as_ref().map(|(_, l)| l.clone()),
         interface: b.interface.map(|(i, _)| i),
         virtual_router_id: vrid,
         priority,

@@ -148,34 +148,32 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     }
     // Like keepalived -t, check the interfaces against the live system;
     // each name is looked up once (if_nametoindex costs a socket per call).
+    // A missing instance interface stops keepalived (fatal); a missing
+    // interface for an address, route or tracker is reported and dropped.
     let mut exists: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
-    for inst in &loaded.config.instances {
-        let mut names: Vec<&str> = inst.interface.iter().map(String::as_str).collect();
-        names.extend(
-            inst.virtual_ipaddress
-                .iter()
-                .filter_map(|v| v.dev.as_deref()),
-        );
-        for name in names {
-            let found = *exists
-                .entry(name)
-                .or_insert_with(|| nix::net::if_::if_nametoindex(name).is_ok());
-            if !found {
-                if args.offline {
-                    let _ = writeln!(
-                        sink,
-                        "{}: warning: ({}) interface '{name}' does not exist on this host (--offline)",
-                        inst.location, inst.name
-                    );
-                } else {
-                    let _ = writeln!(
-                        sink,
-                        "{}: error: ({}) non-existent interface '{name}' (use --offline to validate off-box)",
-                        inst.location, inst.name
-                    );
-                    worst = Some(Severity::Fatal);
-                }
-            }
+    for (loc, what, name, fatal) in interfaces_named(&loaded.config) {
+        let found = *exists
+            .entry(name)
+            .or_insert_with(|| nix::net::if_::if_nametoindex(name).is_ok());
+        if found {
+            continue;
+        }
+        if args.offline {
+            let _ = writeln!(
+                sink,
+                "{loc}: warning: interface '{name}' for {what} does not exist on this host (--offline)"
+            );
+            worst = worst.max(Some(Severity::Warning));
+        } else {
+            let _ = writeln!(
+                sink,
+                "{loc}: error: interface '{name}' for {what} does not exist (use --offline to validate off-box)"
+            );
+            worst = worst.max(Some(if fatal {
+                Severity::Fatal
+            } else {
+                Severity::Error
+            }));
         }
     }
     let code = test_exit_code(worst);
@@ -188,6 +186,75 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     }
     let _ = sink.flush();
     ExitCode::from(code)
+}
+
+/// Every interface the configuration needs, with where it is named, what
+/// needs it, and whether its absence stops keepalived (an instance's own
+/// interface does; an address's, route's or tracker's is reported).
+fn interfaces_named(
+    config: &keepalived_config::Config,
+) -> Vec<(&keepalived_config::Location, String, &str, bool)> {
+    let mut out = Vec::new();
+    for inst in &config.instances {
+        if let Some(ifname) = &inst.interface {
+            let loc = inst.interface_location.as_ref().unwrap_or(&inst.location);
+            out.push((
+                loc,
+                format!("vrrp_instance {}", inst.name),
+                ifname.as_str(),
+                true,
+            ));
+        }
+        for v in inst
+            .virtual_ipaddress
+            .iter()
+            .chain(&inst.opts.virtual_ipaddress_excluded)
+        {
+            if let Some(dev) = &v.dev {
+                out.push((
+                    &v.location,
+                    format!("address {}", v.addr),
+                    dev.as_str(),
+                    false,
+                ));
+            }
+        }
+        for t in &inst.track {
+            if t.kind == keepalived_config::TrackKind::Interface {
+                out.push((
+                    &t.location,
+                    format!("({}) tracking", inst.name),
+                    t.name.as_str(),
+                    false,
+                ));
+            }
+        }
+        for r in &inst.opts.virtual_routes {
+            let devs = r
+                .dev
+                .iter()
+                .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()));
+            for dev in devs {
+                out.push((
+                    &r.location,
+                    "virtual route".to_string(),
+                    dev.as_str(),
+                    false,
+                ));
+            }
+        }
+    }
+    for v in &config.static_ipaddress {
+        if let Some(dev) = &v.dev {
+            out.push((
+                &v.location,
+                format!("address {}", v.addr),
+                dev.as_str(),
+                false,
+            ));
+        }
+    }
+    out
 }
 
 /// `--dump-config`: the resolved configuration on stdout, diagnostics on

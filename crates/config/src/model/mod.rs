@@ -98,6 +98,8 @@ pub struct VrrpInstance {
     /// Configured `state`; the effective start state.
     pub state: InitialState,
     pub interface: Option<String>,
+    /// Where `interface` was written (for messages about that interface).
+    pub interface_location: Option<Location>,
     pub virtual_router_id: u8,
     /// Base priority 1..=255 (255 = address owner).
     pub priority: u8,
