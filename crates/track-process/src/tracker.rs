@@ -1,0 +1,1 @@
+//! (helper A writes this)
