@@ -115,12 +115,6 @@ const KNOWN: &[(&str, Diff, &str)] = &[
          block's name",
     ),
     (
-        "keepalived.conf.fwmark",
-        Diff::Exit,
-        "keepalived checks LVS blocks ('protocol specified for fwmark'); keepalived-rs skips LVS \
-         blocks with one warning each and does not look inside",
-    ),
-    (
         "keepalived.conf.conditional_conf",
         Diff::Lines,
         "the vrrp_script without 'script' (no @ line matches the config id) is reported at its \

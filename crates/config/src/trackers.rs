@@ -795,11 +795,34 @@ pub(crate) fn root(node: &Node, config: &mut crate::model::Config, diags: &mut D
                 diags,
             );
         }
-        _ => skipped(
-            node,
-            "keepalived-rs runs the VRRP side only (LVS/checker not supported)",
-            diags,
-        ),
+        _ => {
+            skipped(
+                node,
+                "keepalived-rs runs the VRRP side only (LVS/checker not supported)",
+                diags,
+            );
+            fwmark_protocol(node, diags);
+        }
+    }
+}
+
+/// The one check keepalived's `-t` makes inside an LVS block that a VRRP-only
+/// reader can still make without interpreting it: a fwmark service matches
+/// packets by mark, so a `protocol` there is meaningless (keepalived warns and
+/// `-t` exits 5). Everything else in the block stays unread.
+fn fwmark_protocol(node: &Node, diags: &mut Diags) {
+    if node.kw.text != "virtual_server" || node.args.first().is_none_or(|a| a.text != "fwmark") {
+        return;
+    }
+    let Some(block) = &node.block else {
+        return;
+    };
+    if let Some(p) = block.nodes.iter().find(|n| n.kw.text == "protocol") {
+        let mark = node.args.get(1).map_or("", |w| w.text.as_str());
+        diags.error(
+            &p.kw.loc,
+            format!("virtual_server fwmark {mark}: 'protocol' is ignored for a fwmark service"),
+        );
     }
 }
 
