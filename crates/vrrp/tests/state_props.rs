@@ -39,6 +39,11 @@ enum Op {
     SetPriority {
         prio: u8,
     },
+    /// The daemon reports a fault (or its end).
+    Fault {
+        dt: u64,
+        on: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -55,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u64..2_000_000).prop_map(|dt| Op::Shutdown { dt }),
         2 => (0u64..2_000_000).prop_map(|dt| Op::Startup { dt }),
         1 => any::<u8>().prop_map(|prio| Op::SetPriority { prio }),
+        2 => (0u64..2_000_000, any::<bool>()).prop_map(|(dt, on)| Op::Fault { dt, on }),
     ]
 }
 
@@ -148,11 +154,12 @@ impl Observer {
             prop_assert!(inst.state() == State::Master || left_master);
         }
         if sent_zero {
-            prop_assert_eq!(inst.state(), State::Initialize);
+            // Priority 0 only when resigning: shutdown or fault.
+            prop_assert!(matches!(inst.state(), State::Initialize | State::Fault));
         }
         prop_assert_eq!(
             inst.poll_timeout().is_none(),
-            inst.state() == State::Initialize
+            matches!(inst.state(), State::Initialize | State::Fault)
         );
         Ok(())
     }
@@ -210,6 +217,15 @@ proptest! {
                     inst.handle(Timestamp::from_micros(now), Input::Startup);
                 }
                 Op::SetPriority { prio } => inst.set_effective_priority(prio),
+                Op::Fault { dt, on } => {
+                    now += dt;
+                    inst.handle(Timestamp::from_micros(now), Input::Fault(on));
+                    if on {
+                        prop_assert!(matches!(inst.state(), State::Initialize | State::Fault));
+                    } else {
+                        prop_assert_ne!(inst.state(), State::Fault);
+                    }
+                }
             }
             obs.drain(&mut inst)?;
             let st = inst.stats();

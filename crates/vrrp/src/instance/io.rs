@@ -23,6 +23,10 @@ pub enum Input<'a> {
     Timeout,
     /// Stop: resign if MASTER, go to `Initialize`.
     Shutdown,
+    /// The daemon's view of the instance's health changed: `true` when its
+    /// interface or an unweighted tracker is down (keepalived's FAULT), `false`
+    /// when every fault has cleared. Repeating the current value is a no-op.
+    Fault(bool),
 }
 
 /// Work for the daemon, drained in order from [`super::Instance::poll_action`].

@@ -63,6 +63,9 @@ pub struct Instance {
     tuning: Tuning,
     /// Source and priority of the last accepted advert from a master.
     master: Option<(Ipv4Addr, u8)>,
+    /// The daemon says a fault is active (also remembered in `Initialize`, so
+    /// that start-up goes straight to FAULT, as keepalived's does).
+    faulted: bool,
     actions: VecDeque<Action>,
     stats: Stats,
 }
@@ -87,6 +90,7 @@ impl Instance {
             garp_lower_at: None,
             tuning: Tuning::default(),
             master: None,
+            faulted: false,
             actions: VecDeque::with_capacity(8),
             stats: Stats::default(),
         }
@@ -229,6 +233,46 @@ impl Instance {
             } => self.receive(now, src, ttl, multicast, &advert),
             Input::Timeout => self.timeout(now),
             Input::Shutdown => self.shutdown(),
+            Input::Fault(on) => self.fault(now, on),
+        }
+    }
+
+    /// keepalived's FAULT handling: a MASTER resigns with a priority-0 advert
+    /// and drops its addresses; nothing is sent or heard while faulted; when
+    /// the fault clears the instance starts over as BACKUP with a full
+    /// Master_Down_Interval (an owner configured MASTER goes straight to
+    /// MASTER).
+    fn fault(&mut self, now: Timestamp, on: bool) {
+        if self.faulted == on {
+            return;
+        }
+        self.faulted = on;
+        let from = self.state;
+        match (from, on) {
+            (State::Initialize, _) => {}
+            (State::Fault, true) => {}
+            (State::Master, true) | (State::Backup, true) => {
+                if from == State::Master {
+                    self.push_advert(0);
+                    self.stats.priority_zero_sent += 1;
+                    self.actions.push_back(Action::RemoveVips);
+                    self.stats.released_master += 1;
+                }
+                self.clear_timers();
+                self.master = None;
+                self.state = State::Fault;
+                self.push_state_change(from, StateChangeReason::Fault);
+            }
+            (State::Fault, false) => {
+                self.master_adver_int_us = self.cfg.advert_int_us;
+                if self.cfg.priority == 255 && self.cfg.start_as_master {
+                    self.become_master(now, StateChangeReason::FaultCleared);
+                } else {
+                    let down = self.master_down_interval_us();
+                    self.enter_backup(now, down, StateChangeReason::FaultCleared);
+                }
+            }
+            (State::Master, false) | (State::Backup, false) => {}
         }
     }
 
@@ -240,6 +284,11 @@ impl Instance {
         self.priority = self.cfg.priority;
         self.master_adver_int_us = self.cfg.advert_int_us;
         self.master = None;
+        if self.faulted {
+            self.state = State::Fault;
+            self.push_state_change(State::Initialize, StateChangeReason::Fault);
+            return;
+        }
         if self.cfg.priority == 255 && self.cfg.start_as_master {
             self.become_master(now, StateChangeReason::OwnerStartup);
             return;
@@ -262,6 +311,7 @@ impl Instance {
         let from = self.state;
         match from {
             State::Initialize => return,
+            State::Fault => {}
             State::Master => {
                 self.push_advert(0);
                 self.stats.priority_zero_sent += 1;
@@ -277,7 +327,7 @@ impl Instance {
 
     fn timeout(&mut self, now: Timestamp) {
         match self.state {
-            State::Initialize => {}
+            State::Initialize | State::Fault => {}
             State::Backup => {
                 if self.down_at.is_some_and(|at| at <= now) {
                     let reason = match (self.down_cause, self.ignored_lower) {
@@ -316,7 +366,7 @@ impl Instance {
         multicast: bool,
         adv: &AdvertView<'_>,
     ) {
-        if self.state == State::Initialize {
+        if matches!(self.state, State::Initialize | State::Fault) {
             self.stats.dropped_not_running += 1;
             return;
         }
@@ -332,7 +382,7 @@ impl Instance {
             return;
         }
         match self.state {
-            State::Initialize => {}
+            State::Initialize | State::Fault => {}
             State::Backup => self.backup_rx(now, src, adv),
             State::Master => self.master_rx(now, src, adv),
         }

@@ -2,14 +2,15 @@
 
 use std::fmt;
 
-/// RFC 5798 §6.4 states. FAULT is the daemon's business (interface and
-/// tracker health), not the protocol's, so it is not modelled here: a faulted
-/// instance is simply shut down (→ `Initialize`) and started again.
+/// RFC 5798 §6.4 states plus keepalived's FAULT: an instance whose
+/// interface or an unweighted tracker is down takes no part in elections
+/// (it ignores adverts and sends none) until the fault clears.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     Initialize,
     Backup,
     Master,
+    Fault,
 }
 
 impl State {
@@ -19,6 +20,7 @@ impl State {
             State::Initialize => 0,
             State::Backup => 1,
             State::Master => 2,
+            State::Fault => 3,
         }
     }
 }
@@ -30,6 +32,7 @@ impl fmt::Display for State {
             State::Initialize => "INIT",
             State::Backup => "BACKUP",
             State::Master => "MASTER",
+            State::Fault => "FAULT",
         })
     }
 }
@@ -56,6 +59,10 @@ pub enum StateChangeReason {
     EqualPriorityHigherAddress,
     /// The daemon stopped the instance.
     Shutdown,
+    /// The daemon reported a fault (interface or unweighted tracker down).
+    Fault,
+    /// Every fault cleared.
+    FaultCleared,
 }
 
 impl fmt::Display for StateChangeReason {
@@ -71,6 +78,8 @@ impl fmt::Display for StateChangeReason {
                 "received equal priority advert from higher address"
             }
             StateChangeReason::Shutdown => "shutdown",
+            StateChangeReason::Fault => "fault (interface or tracker down)",
+            StateChangeReason::FaultCleared => "fault cleared",
         })
     }
 }
