@@ -382,13 +382,31 @@ impl Node {
     }
 
     fn spawn(&self, kind: DaemonKind, dir: PathBuf, argv: Vec<String>) -> Daemon {
+        self.spawn_in(kind, dir, argv, true)
+    }
+
+    /// Spawn `argv` inside the node namespace (`in_netns`, through
+    /// `ip netns exec`) or directly in the test's own (initial) namespace.
+    fn spawn_in(
+        &self,
+        kind: DaemonKind,
+        dir: PathBuf,
+        argv: Vec<String>,
+        in_netns: bool,
+    ) -> Daemon {
         let logf = dir.join("log");
         let out = fs::File::create(&logf).expect("create daemon log");
         let err = out.try_clone().expect("dup daemon log");
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.ns])
-            .args(&argv)
-            .env("TMPDIR", &dir)
+        let mut cmd = if in_netns {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &self.ns]).args(&argv);
+            c
+        } else {
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
+        };
+        cmd.env("TMPDIR", &dir)
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(out)
@@ -409,6 +427,11 @@ impl Node {
 
     /// Start keepalived-rs in this node with the given config text.
     pub fn spawn_keepalived_rs(&self, conf: &str) -> Daemon {
+        let (dir, argv) = self.keepalived_rs_argv(conf);
+        self.spawn(DaemonKind::KeepalivedRs, dir, argv)
+    }
+
+    fn keepalived_rs_argv(&self, conf: &str) -> (PathBuf, Vec<String>) {
         let bin = keepalived_rs_bin();
         let dir = self.next_dir("krs");
         let conf_path = dir.join("keepalived.conf");
@@ -423,12 +446,17 @@ impl Node {
             "-p".into(),
             dir.join("keepalived.pid").display().to_string(),
         ];
-        self.spawn(DaemonKind::KeepalivedRs, dir, argv)
+        (dir, argv)
     }
 
     /// Start Debian's keepalived (VRRP only, foreground, no syslog) with its
     /// own pid files.
     pub fn spawn_keepalived(&self, conf: &str) -> Daemon {
+        let (dir, argv) = self.keepalived_argv(conf);
+        self.spawn(DaemonKind::Keepalived, dir, argv)
+    }
+
+    fn keepalived_argv(&self, conf: &str) -> (PathBuf, Vec<String>) {
         let dir = self.next_dir("ka");
         let conf_path = dir.join("keepalived.conf");
         fs::write(&conf_path, conf).expect("write config");
@@ -451,7 +479,7 @@ impl Node {
             "-b".into(),
             p("bfd.pid"),
         ];
-        self.spawn(DaemonKind::Keepalived, dir, argv)
+        (dir, argv)
     }
 
     /// Start either implementation.
@@ -459,6 +487,115 @@ impl Node {
         match which {
             Impl::Rs => self.spawn_keepalived_rs(conf),
             Impl::Keepalived => self.spawn_keepalived(conf),
+        }
+    }
+
+    /// Start either implementation in the test's own (initial) network
+    /// namespace, *not* through `ip netns exec`: for configs whose top-level
+    /// `net_namespace` names this node's namespace, so that the daemon can
+    /// open the proc connector (initial namespace only) before entering it.
+    pub fn spawn_impl_root_ns(&self, which: Impl, conf: &str) -> Daemon {
+        match which {
+            Impl::Rs => {
+                let (dir, argv) = self.keepalived_rs_argv(conf);
+                self.spawn_in(DaemonKind::KeepalivedRs, dir, argv, false)
+            }
+            Impl::Keepalived => {
+                let (dir, argv) = self.keepalived_argv(conf);
+                self.spawn_in(DaemonKind::Keepalived, dir, argv, false)
+            }
+        }
+    }
+
+    /// Copy `/bin/sleep` into this node's directory as `name` (at most 15
+    /// bytes, the kernel comm limit, so that track_process can match it by
+    /// name). Returns the copy's path. Every namespace shares one PID space,
+    /// so `name` must be unique on the host.
+    pub fn tracked_binary(&self, name: &str) -> PathBuf {
+        assert!(
+            !name.is_empty() && name.len() <= 15 && !name.contains('/'),
+            "tracked process name {name:?} must be 1..=15 bytes without '/'"
+        );
+        let p = self.dir.join(name);
+        fs::copy("/bin/sleep", &p).expect("copy /bin/sleep for a tracked process");
+        p
+    }
+}
+
+/// A helper process started by a test in the test's own namespace (for
+/// example a tracked copy of `sleep`). Killed by PID and reaped on drop.
+pub struct Proc {
+    child: Option<Child>,
+    what: String,
+}
+
+impl Proc {
+    /// Start `argv` (stdio to /dev/null).
+    pub fn spawn(argv: &[&str]) -> Proc {
+        let child = Command::new(argv[0])
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {argv:?}: {e}"));
+        Proc {
+            child: Some(child),
+            what: format!("{argv:?}"),
+        }
+    }
+
+    /// Start `path args…` the way a service manager restarts a service: a
+    /// shell is forked, then execs the binary (`sh -c 'exec PATH ARGS'`), so
+    /// the process first appears under another name and becomes `path` by
+    /// exec. The returned PID is that of the final process.
+    pub fn spawn_fork_exec(path: &Path, args: &str) -> Proc {
+        let script = format!("exec '{}' {args}", path.display());
+        Proc::spawn(&["sh", "-c", &script])
+    }
+
+    /// PID of the process.
+    pub fn pid(&self) -> i32 {
+        let c = self.child.as_ref().expect("process already killed");
+        i32::try_from(c.id()).expect("pid fits in i32")
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        match &mut self.child {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// The command name the kernel reports (`/proc/PID/comm`), if running.
+    pub fn comm(&self) -> Option<String> {
+        let c = self.child.as_ref()?;
+        fs::read_to_string(format!("/proc/{}/comm", c.id()))
+            .ok()
+            .map(|s| s.trim_end().to_string())
+    }
+
+    /// SIGKILL the process by PID and reap it (bounded wait); panics if it
+    /// does not go away.
+    pub fn kill(&mut self) {
+        assert!(self.kill_quiet(), "{} did not die on SIGKILL", self.what);
+    }
+
+    fn kill_quiet(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return true;
+        };
+        let pid = Pid::from_raw(i32::try_from(c.id()).expect("pid fits in i32"));
+        let _ = kill(pid, Signal::SIGKILL);
+        wait_until(Duration::from_secs(5), || !matches!(c.try_wait(), Ok(None)))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if !self.kill_quiet() {
+            eprintln!("{} did not die on SIGKILL", self.what);
         }
     }
 }
@@ -530,7 +667,7 @@ impl Daemon {
             }
             if let Ok(s) = fs::read_to_string(self.dir.join(pidfile)) {
                 if let Ok(p) = s.trim().parse::<i32>() {
-                    if p > 1 && self.pid_in_our_ns(p) {
+                    if p > 1 && (self.pid_in_our_ns(p) || parent_pid(p) == Some(self.pid())) {
                         let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
                     }
                 }
@@ -598,6 +735,14 @@ impl Drop for Daemon {
             );
         }
     }
+}
+
+/// Parent PID of `pid` from `/proc/PID/stat`, if it exists.
+fn parent_pid(pid: i32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The comm field may contain spaces and parentheses: skip past the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A running tcpdump capture on the lab bridge.

@@ -748,13 +748,6 @@ pub(crate) fn root(node: &Node, config: &mut crate::model::Config, diags: &mut D
                     &mut config.root.instance
                 };
                 *slot = Some(w.text.clone());
-                if kw == "net_namespace" {
-                    diags.warn(
-                        &node.kw.loc,
-                        "'net_namespace' is not yet supported by keepalived-rs: it runs in the \
-                         namespace it is started in",
-                    );
-                }
             }
         }
         "net_namespace_ipvs" => {

@@ -255,7 +255,6 @@ fn small_root_blocks() {
     assert_eq!(
         msgs(&l),
         [
-            "k.conf:1:1: warning: 'net_namespace' is not yet supported by keepalived-rs: it runs in the namespace it is started in",
             "k.conf:19:7: error: linkbeat_interfaces 'eth3': unknown type 'bogus' (must be MII|ETHTOOL|IOCTL) - default used",
             "k.conf:24:7: error: invalid interface down delay '256' (must be 0..255 seconds)",
             "k.conf:6:1: error: track_group 'TG': member 'VI_9' is not a vrrp_instance - ignored",

@@ -9,6 +9,7 @@
 use crate::garp::{build_garp, GARP_FRAME_LEN};
 use crate::netlink::AddrSpec;
 use crate::socket::{PacketSocket, VrrpSocket};
+use crate::tracking::{self, TrackUse};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -16,7 +17,31 @@ use std::rc::Rc;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
+use track_process::event::Observation;
+use track_process::tracker::Tracker;
 use vrrp::{Action, Input, Instance, State, Timestamp};
+
+/// Whose deadline a timer-queue entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Owner {
+    Instance(usize),
+    Tracker(usize),
+}
+
+/// A process tracker and the deadline it has in the timer queue.
+pub struct TrackerRt {
+    pub tracker: Tracker,
+    scheduled: Option<Timestamp>,
+}
+
+impl TrackerRt {
+    pub fn new(tracker: Tracker) -> Self {
+        TrackerRt {
+            tracker,
+            scheduled: None,
+        }
+    }
+}
 
 /// An address change for the netlink worker.
 #[derive(Debug, Clone)]
@@ -71,6 +96,8 @@ pub struct InstanceRt {
     /// Multicast group, or the unicast peers.
     pub dsts: Vec<Ipv4Addr>,
     pub vips: Vec<Vip>,
+    /// The process trackers this instance follows, with their weights.
+    pub tracks: Vec<TrackUse>,
     /// The deadline currently in the timer queue for this instance.
     scheduled: Option<Timestamp>,
 }
@@ -82,6 +109,7 @@ impl InstanceRt {
         src: Ipv4Addr,
         dsts: Vec<Ipv4Addr>,
         vips: Vec<Vip>,
+        tracks: Vec<TrackUse>,
     ) -> Self {
         InstanceRt {
             vrrp,
@@ -89,6 +117,7 @@ impl InstanceRt {
             src,
             dsts,
             vips,
+            tracks,
             scheduled: None,
         }
     }
@@ -106,7 +135,8 @@ pub struct DispatchStats {
 pub struct Engine {
     pub ifaces: Vec<Iface>,
     pub instances: Vec<InstanceRt>,
-    timers: BinaryHeap<Reverse<(Timestamp, usize)>>,
+    pub trackers: Vec<TrackerRt>,
+    timers: BinaryHeap<Reverse<(Timestamp, Owner)>>,
     netlink: Option<UnboundedSender<NetlinkOp>>,
     /// Leave VIPs in place on exit (`-V`).
     keep_vips_on_exit: bool,
@@ -119,12 +149,14 @@ impl Engine {
     pub fn new(
         ifaces: Vec<Iface>,
         instances: Vec<InstanceRt>,
+        trackers: Vec<TrackerRt>,
         netlink: UnboundedSender<NetlinkOp>,
         keep_vips_on_exit: bool,
     ) -> Self {
         let mut engine = Engine {
             ifaces,
             instances,
+            trackers,
             timers: BinaryHeap::new(),
             netlink: Some(netlink),
             keep_vips_on_exit,
@@ -141,11 +173,105 @@ impl Engine {
         engine
     }
 
-    /// Starts every instance.
+    /// Starts every instance. Trackers must already have seen their initial
+    /// scan: an instance whose unweighted tracker is down starts in FAULT, and
+    /// every instance starts with the priority its trackers give it.
     pub fn start(&mut self, now: Timestamp) {
         for i in 0..self.instances.len() {
+            let v = self.verdict(i);
+            if let Some(inst) = self.instances.get_mut(i) {
+                inst.vrrp.handle(now, Input::Fault(v.fault));
+            }
             self.feed(i, now, Input::Startup);
+            self.set_priority(i, v.priority);
         }
+    }
+
+    /// Process observations from the event source, in order.
+    pub fn on_observations(&mut self, now: Timestamp, observations: &[Observation]) {
+        if observations.is_empty() {
+            return;
+        }
+        for t in 0..self.trackers.len() {
+            if let Some(rt) = self.trackers.get_mut(t) {
+                for o in observations {
+                    rt.tracker.handle(now.as_micros(), o);
+                }
+            }
+            self.tracker_changed(t, now);
+        }
+    }
+
+    /// Reports of tracker `t`: re-evaluate the instances that use it, and put
+    /// its next deadline in the queue.
+    fn tracker_changed(&mut self, t: usize, now: Timestamp) {
+        let Some(rt) = self.trackers.get_mut(t) else {
+            return;
+        };
+        let mut changed = false;
+        while let Some(ev) = rt.tracker.poll_event() {
+            changed = true;
+            info!(
+                tracker = %rt.tracker.name(),
+                up = ev.up,
+                count = ev.count,
+                "vrrp_track_process {} is {} ({} processes)",
+                rt.tracker.name(),
+                if ev.up { "up" } else { "down" },
+                ev.count
+            );
+        }
+        let next = rt.tracker.poll_timeout().map(Timestamp::from_micros);
+        if next != rt.scheduled {
+            rt.scheduled = next;
+            if let Some(at) = next {
+                self.timers.push(Reverse((at, Owner::Tracker(t))));
+            }
+        }
+        if changed {
+            for i in 0..self.instances.len() {
+                let uses = self
+                    .instances
+                    .get(i)
+                    .is_some_and(|inst| inst.tracks.iter().any(|u| u.tracker == t));
+                if uses {
+                    let v = self.verdict(i);
+                    self.feed(i, now, Input::Fault(v.fault));
+                    self.set_priority(i, v.priority);
+                }
+            }
+        }
+    }
+
+    fn verdict(&self, i: usize) -> tracking::Verdict {
+        match self.instances.get(i) {
+            Some(inst) => tracking::verdict(inst.vrrp.config().priority, &inst.tracks, |t| {
+                self.trackers.get(t).is_some_and(|rt| rt.tracker.is_up())
+            }),
+            None => tracking::Verdict {
+                fault: false,
+                priority: 1,
+            },
+        }
+    }
+
+    /// Sets the effective priority from trackers, logging a change.
+    fn set_priority(&mut self, i: usize, priority: u8) {
+        let Some(inst) = self.instances.get_mut(i) else {
+            return;
+        };
+        let old = inst.vrrp.priority();
+        inst.vrrp.set_effective_priority(priority);
+        let new = inst.vrrp.priority();
+        if old != new {
+            let name = &inst.vrrp.config().name;
+            info!(
+                old_priority = old,
+                new_priority = new,
+                "({name}) effective priority {old} -> {new} (track_process)"
+            );
+        }
+        self.reschedule(i);
     }
 
     /// One datagram received on interface `iface`; `len` is the length the kernel
@@ -184,19 +310,34 @@ impl Engine {
 
     /// Runs every instance timer that is due.
     pub fn on_timers(&mut self, now: Timestamp) {
-        while let Some(Reverse((deadline, i))) = self.timers.peek().copied() {
+        while let Some(Reverse((deadline, owner))) = self.timers.peek().copied() {
             if deadline > now {
                 break;
             }
             self.timers.pop();
-            let current = self.instances.get(i).and_then(|inst| inst.scheduled);
-            if current != Some(deadline) {
-                continue; // superseded by a later reschedule
+            match owner {
+                Owner::Instance(i) => {
+                    let current = self.instances.get(i).and_then(|inst| inst.scheduled);
+                    if current != Some(deadline) {
+                        continue; // superseded by a later reschedule
+                    }
+                    if let Some(inst) = self.instances.get_mut(i) {
+                        inst.scheduled = None;
+                    }
+                    self.feed(i, now, Input::Timeout);
+                }
+                Owner::Tracker(t) => {
+                    let Some(rt) = self.trackers.get_mut(t) else {
+                        continue;
+                    };
+                    if rt.scheduled != Some(deadline) {
+                        continue;
+                    }
+                    rt.scheduled = None;
+                    rt.tracker.on_timeout(now.as_micros());
+                    self.tracker_changed(t, now);
+                }
             }
-            if let Some(inst) = self.instances.get_mut(i) {
-                inst.scheduled = None;
-            }
-            self.feed(i, now, Input::Timeout);
         }
     }
 
@@ -232,7 +373,7 @@ impl Engine {
         if next != inst.scheduled {
             inst.scheduled = next;
             if let Some(t) = next {
-                self.timers.push(Reverse((t, i)));
+                self.timers.push(Reverse((t, Owner::Instance(i))));
             }
         }
     }

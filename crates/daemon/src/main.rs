@@ -11,6 +11,7 @@ mod run;
 mod socket;
 mod sys;
 mod timer;
+mod tracking;
 
 use clap::Parser;
 use keepalived_config::{LoadOptions, Loaded, Severity};
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
     };
     let opts = run::RunOptions {
         keep_vips_on_exit: args.dont_release_vrrp,
+        namespace: args.namespace.clone(),
     };
     match run::run(loaded.config, opts) {
         Ok(()) => ExitCode::SUCCESS,

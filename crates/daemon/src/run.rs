@@ -3,10 +3,11 @@
 //! current-thread tokio runtime. No thread per instance: one task per interface
 //! socket, one for the timers, one for netlink.
 
-use crate::engine::{Engine, Iface, InstanceRt, NetlinkOp, Vip};
+use crate::engine::{Engine, Iface, InstanceRt, NetlinkOp, TrackerRt, Vip};
 use crate::netlink::{AddrSpec, LinkInfo, Netlink};
 use crate::socket::{PacketSocket, VrrpSocket};
 use crate::timer::PreciseTimer;
+use crate::tracking::{self, TrackUse};
 use anyhow::{anyhow, Context};
 use keepalived_config::{Authentication, Config, VrrpInstance};
 use std::cell::RefCell;
@@ -19,6 +20,9 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
+use track_process::event::Observation;
+use track_process::linux::{ReadOutcome, Source};
+use track_process::tracker::Tracker;
 use vrrp::{AuthData, Instance, InstanceConfig, Timestamp};
 
 /// How long shutdown waits for queued address removals.
@@ -29,6 +33,8 @@ const SHUTDOWN_NETLINK_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// `-V`: leave VIPs in place on exit.
     pub keep_vips_on_exit: bool,
+    /// `-s NAME`: network namespace to run in (overrides `net_namespace`).
+    pub namespace: Option<String>,
 }
 
 /// A configuration problem only visible against the live system (a missing
@@ -51,15 +57,58 @@ impl Clock {
 }
 
 pub fn run(config: Config, opts: RunOptions) -> anyhow::Result<()> {
+    let (trackers, uses) = tracking::build(&config).map_err(RuntimeConfigError)?;
+    // The proc connector only works in the initial network namespace: open it
+    // before entering the configured one (sockets keep the namespace they
+    // were created in).
+    let source = if trackers.is_empty() {
+        None
+    } else {
+        Some(
+            Source::open(track_process::linux::DEFAULT_POLL_INTERVAL)
+                .context("cannot open the process event source")?,
+        )
+    };
+    let namespace = opts
+        .namespace
+        .clone()
+        .or_else(|| config.root.net_namespace.clone());
+    if let Some(ns) = &namespace {
+        enter_netns(ns)?;
+        info!("running in network namespace {ns}");
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run_async(config, opts))
+    local.block_on(&rt, run_async(config, opts, trackers, uses, source))
 }
 
-async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
+/// keepalived's `net_namespace NAME` / `-s NAME`: everything but the process
+/// event source runs in the namespace `ip netns` calls NAME. Done before the
+/// runtime starts, while the process has one thread (setns applies to the
+/// calling thread only).
+fn enter_netns(name: &str) -> anyhow::Result<()> {
+    let path = std::path::Path::new("/run/netns").join(name);
+    let file = std::fs::File::open(&path).map_err(|e| {
+        RuntimeConfigError(format!(
+            "net_namespace {name}: cannot open {}: {e}",
+            path.display()
+        ))
+    })?;
+    nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET)
+        .map_err(|e| RuntimeConfigError(format!("net_namespace {name}: cannot enter it: {e}")))?;
+    Ok(())
+}
+
+async fn run_async(
+    config: Config,
+    opts: RunOptions,
+    trackers: Vec<Tracker>,
+    uses: Vec<Vec<TrackUse>>,
+    source: Option<Source>,
+) -> anyhow::Result<()> {
     let clock = Clock {
         origin: Instant::now(),
     };
@@ -124,8 +173,8 @@ async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
     }
 
     let mut instances = Vec::with_capacity(config.instances.len());
-    for inst in &config.instances {
-        instances.push(build_instance(inst, &config, &links)?);
+    for (inst, tracks) in config.instances.iter().zip(uses) {
+        instances.push(build_instance(inst, &config, &links, tracks)?);
     }
 
     // Like keepalived: addresses we manage that are already present (left over from
@@ -143,6 +192,7 @@ async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
     let engine = Rc::new(RefCell::new(Engine::new(
         ifaces,
         instances,
+        trackers.into_iter().map(TrackerRt::new).collect(),
         tx,
         opts.keep_vips_on_exit,
     )));
@@ -162,6 +212,22 @@ async fn run_async(config: Config, opts: RunOptions) -> anyhow::Result<()> {
             wake.clone(),
             idx,
             sock,
+            clock,
+        )));
+    }
+
+    // Process tracking: the initial scan first (it sets every tracker's state
+    // before any instance starts), then events as they come.
+    if let Some(mut source) = source {
+        let scan = source.scan().context("cannot scan /proc")?;
+        let now = clock.now();
+        engine
+            .borrow_mut()
+            .on_observations(now, &[Observation::Rescan { processes: scan }]);
+        readers.push(tokio::task::spawn_local(process_events(
+            engine.clone(),
+            wake.clone(),
+            source,
             clock,
         )));
     }
@@ -217,6 +283,7 @@ fn build_instance(
     inst: &VrrpInstance,
     config: &Config,
     links: &HashMap<String, (usize, LinkInfo)>,
+    tracks: Vec<TrackUse>,
 ) -> anyhow::Result<InstanceRt> {
     let bad = |msg: String| {
         anyhow!(RuntimeConfigError(format!(
@@ -309,6 +376,7 @@ fn build_instance(
         src,
         dsts,
         vips,
+        tracks,
     ))
 }
 
@@ -355,6 +423,72 @@ async fn reader(
                 }
             }
         }
+    }
+}
+
+/// Feeds process events to the trackers: from the proc connector when the
+/// kernel allows it, else from a /proc scan every poll interval.
+async fn process_events(
+    engine: Rc<RefCell<Engine>>,
+    wake: Rc<Notify>,
+    mut source: Source,
+    clock: Clock,
+) {
+    let mut batch: Vec<Observation> = Vec::with_capacity(64);
+    let deliver = |batch: &mut Vec<Observation>| {
+        if batch.is_empty() {
+            return;
+        }
+        let mut eng = engine.borrow_mut();
+        let before = eng.next_deadline();
+        eng.on_observations(clock.now(), batch);
+        let after = eng.next_deadline();
+        if after.is_some() && (before.is_none() || after < before) {
+            wake.notify_one();
+        }
+        batch.clear();
+    };
+    if let Some(interval) = source.poll_interval() {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = source.poll(&mut batch) {
+                warn!(error = %e, "scanning /proc failed");
+            }
+            deliver(&mut batch);
+        }
+    }
+    // Declared after `source`, so dropped before it: the descriptor it
+    // watches belongs to `source`.
+    let fd = match source.fd().map(crate::sys::register_borrowed) {
+        Some(Ok(fd)) => fd,
+        Some(Err(e)) => {
+            error!(error = %e, "cannot watch the process event socket; process tracking stopped");
+            return;
+        }
+        None => return,
+    };
+    loop {
+        let mut guard = match fd.readable().await {
+            Ok(g) => g,
+            Err(e) => {
+                error!(error = %e, "process event socket failed; process tracking stopped");
+                return;
+            }
+        };
+        loop {
+            match source.read_observations(&mut batch) {
+                Ok(ReadOutcome::BatchLimit) => deliver(&mut batch),
+                Ok(ReadOutcome::WouldBlock) => break,
+                Err(e) => {
+                    warn!(error = %e, "reading process events failed");
+                    break;
+                }
+            }
+        }
+        deliver(&mut batch);
+        guard.clear_ready();
     }
 }
 

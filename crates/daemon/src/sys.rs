@@ -48,3 +48,29 @@ pub fn register_timer(
     // unchanged for the whole lifetime of the AsyncFd.
     unsafe { tokio::io::unix::AsyncFd::register(timer) }.map_err(io::Error::from)
 }
+
+/// A descriptor owned by someone else (the proc-connector socket inside
+/// `track_process::linux::Source`), exposed to tokio's reactor.
+pub struct BorrowedRawFd(std::os::fd::RawFd);
+
+impl std::os::fd::AsRawFd for BorrowedRawFd {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0
+    }
+}
+
+/// Registers a descriptor that `owner` keeps open.
+///
+/// The caller must drop the returned AsyncFd before `owner`: the reader task
+/// declares the owner first and the AsyncFd second, so Rust drops them in the
+/// right order.
+pub fn register_borrowed(
+    fd: std::os::fd::BorrowedFd<'_>,
+) -> io::Result<tokio::io::unix::AsyncFd<BorrowedRawFd>> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open now (it is borrowed from its owner), and
+    // the only caller keeps the owner alive, without closing or replacing the
+    // descriptor, until after this AsyncFd is dropped (see above).
+    unsafe { tokio::io::unix::AsyncFd::register(BorrowedRawFd(fd.as_raw_fd())) }
+        .map_err(io::Error::from)
+}

@@ -1,0 +1,171 @@
+//! `vrrp_track_process` in the daemon: builds the sans-IO trackers from the
+//! configuration, records which instances use which tracker with what weight,
+//! and turns tracker states into each instance's effective priority and
+//! FAULT flag (keepalived's rules, reference §3.5).
+
+use keepalived_config::{Config, TrackKind, TrackProcess};
+use track_process::tracker::{ParamMatch, Tracker, TrackerConfig};
+
+/// One instance's use of one tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackUse {
+    pub tracker: usize,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// What the trackers say about one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub fault: bool,
+    pub priority: u8,
+}
+
+fn tracker_config(t: &TrackProcess) -> TrackerConfig {
+    let mut c = TrackerConfig::new(t.name.clone(), t.process.clone());
+    c.params = t.params.clone();
+    c.param_match = match t.param_match {
+        keepalived_config::ParamMatch::Unset => None,
+        keepalived_config::ParamMatch::Exact => Some(ParamMatch::Exact),
+        keepalived_config::ParamMatch::Initial => Some(ParamMatch::Initial),
+        keepalived_config::ParamMatch::Partial => Some(ParamMatch::Partial),
+    };
+    c.full_command = t.full_command;
+    c.quorum = t.quorum;
+    c.quorum_max = t.quorum_max;
+    c.delay_us = t.delay_us;
+    c.fork_delay_us = t.fork_delay_us;
+    c.terminate_delay_us = t.terminate_delay_us;
+    c
+}
+
+/// The trackers every instance uses (by index into `config.track_processes`
+/// order, only those referenced), and each instance's uses, in
+/// `config.instances` order.
+pub fn build(config: &Config) -> Result<(Vec<Tracker>, Vec<Vec<TrackUse>>), String> {
+    let mut trackers: Vec<Tracker> = Vec::new();
+    let mut index: Vec<Option<usize>> = vec![None; config.track_processes.len()];
+    let mut uses = Vec::with_capacity(config.instances.len());
+    for inst in &config.instances {
+        let mut mine = Vec::new();
+        for r in inst.track.iter().filter(|r| r.kind == TrackKind::Process) {
+            let Some(pos) = config.track_processes.iter().position(|t| t.name == r.name) else {
+                continue; // reported by the configuration checks
+            };
+            let t = &config.track_processes[pos];
+            let slot = match index[pos] {
+                Some(i) => i,
+                None => {
+                    let tracker = Tracker::new(tracker_config(t)).map_err(|e| {
+                        format!("{}: vrrp_track_process '{}': {e}", t.location, t.name)
+                    })?;
+                    trackers.push(tracker);
+                    index[pos] = Some(trackers.len() - 1);
+                    trackers.len() - 1
+                }
+            };
+            mine.push(TrackUse {
+                tracker: slot,
+                weight: r.weight.unwrap_or(t.weight),
+                reverse: r.reverse.unwrap_or(t.weight_reverse),
+            });
+        }
+        uses.push(mine);
+    }
+    Ok((trackers, uses))
+}
+
+/// keepalived's effective priority: the base priority plus each weighted
+/// tracker's contribution, clamped to 1..=254 (an owner, 255, never moves);
+/// an unweighted tracker that is down (up, with `reverse`) means FAULT.
+/// `is_up(i)` tells whether tracker `i` has its quorum.
+pub fn verdict(base: u8, uses: &[TrackUse], is_up: impl Fn(usize) -> bool) -> Verdict {
+    let mut total = i32::from(base);
+    let mut fault = false;
+    for u in uses {
+        let up = is_up(u.tracker);
+        let m = if u.reverse { -1 } else { 1 };
+        match u.weight {
+            0 => fault |= up == u.reverse,
+            w if w > 0 => {
+                if up {
+                    total += w * m;
+                }
+            }
+            w => {
+                if !up {
+                    total += w * m;
+                }
+            }
+        }
+    }
+    let priority = if base == 255 {
+        255
+    } else {
+        u8::try_from(total.clamp(1, 254)).unwrap_or(1)
+    };
+    Verdict { fault, priority }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use track_process::event::{Observation, ProcessInfo};
+
+    fn verdict(base: u8, uses: &[TrackUse], trackers: &[Tracker]) -> Verdict {
+        super::verdict(base, uses, |i| trackers.get(i).is_some_and(Tracker::is_up))
+    }
+
+    fn tracker(up: bool) -> Tracker {
+        let mut t = Tracker::new(TrackerConfig::new("t", "svc")).expect("valid config");
+        let processes = if up {
+            vec![ProcessInfo {
+                pid: 10,
+                comm: "svc".into(),
+                cmdline: vec!["svc".into()],
+            }]
+        } else {
+            Vec::new()
+        };
+        t.handle(0, &Observation::Rescan { processes });
+        while t.poll_event().is_some() {}
+        t
+    }
+
+    fn use_(weight: i32, reverse: bool) -> TrackUse {
+        TrackUse {
+            tracker: 0,
+            weight,
+            reverse,
+        }
+    }
+
+    #[test]
+    fn weights_follow_keepalived() {
+        let up = [tracker(true)];
+        let down = [tracker(false)];
+        // Positive weight: added while up.
+        assert_eq!(verdict(100, &[use_(20, false)], &up).priority, 120);
+        assert_eq!(verdict(100, &[use_(20, false)], &down).priority, 100);
+        // Negative weight: applied while down.
+        assert_eq!(verdict(150, &[use_(-60, false)], &up).priority, 150);
+        assert_eq!(verdict(150, &[use_(-60, false)], &down).priority, 90);
+        // Reverse flips the sign.
+        assert_eq!(verdict(100, &[use_(20, true)], &up).priority, 80);
+        assert_eq!(verdict(100, &[use_(-20, true)], &down).priority, 120);
+        // Clamped to 1..=254; an owner never moves.
+        assert_eq!(verdict(250, &[use_(50, false)], &up).priority, 254);
+        assert_eq!(verdict(10, &[use_(-50, false)], &down).priority, 1);
+        assert_eq!(verdict(255, &[use_(-50, false)], &down).priority, 255);
+    }
+
+    #[test]
+    fn unweighted_tracker_down_is_fault() {
+        let up = [tracker(true)];
+        let down = [tracker(false)];
+        assert!(!verdict(100, &[use_(0, false)], &up).fault);
+        assert!(verdict(100, &[use_(0, false)], &down).fault);
+        assert!(verdict(100, &[use_(0, true)], &up).fault);
+        assert!(!verdict(100, &[use_(0, true)], &down).fault);
+    }
+}
