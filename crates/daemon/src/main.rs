@@ -148,12 +148,35 @@ fn config_test(args: &cli::Args, out: &str) -> ExitCode {
     for d in &loaded.diagnostics {
         let _ = writeln!(sink, "{}", loaded.render(d));
     }
+    // With net_namespace (or -s), the interfaces live in that namespace.
+    let namespace = args
+        .namespace
+        .clone()
+        .or_else(|| loaded.config.root.net_namespace.clone());
+    let mut check_interfaces = true;
+    if let Some(ns) = &namespace {
+        if let Err(e) = run::enter_netns(ns) {
+            let (word, severity) = if args.offline {
+                ("warning", Severity::Warning)
+            } else {
+                ("error", Severity::Fatal)
+            };
+            let _ = writeln!(sink, "{word}: {e:#}; interfaces not checked");
+            worst = worst.max(Some(severity));
+            check_interfaces = false;
+        }
+    }
     // Like keepalived -t, check the interfaces against the live system;
     // each name is looked up once (if_nametoindex costs a socket per call).
     // A missing instance interface stops keepalived (fatal); a missing
     // interface for an address, route or tracker is reported and dropped.
     let mut exists: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
-    for (loc, what, name, fatal) in interfaces_named(&loaded.config) {
+    let named = if check_interfaces {
+        interfaces_named(&loaded.config)
+    } else {
+        Vec::new()
+    };
+    for (loc, what, name, fatal) in named {
         let found = *exists
             .entry(name)
             .or_insert_with(|| nix::net::if_::if_nametoindex(name).is_ok());

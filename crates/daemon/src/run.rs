@@ -89,7 +89,7 @@ pub fn run(config: Config, opts: RunOptions) -> anyhow::Result<()> {
 /// event source runs in the namespace `ip netns` calls NAME. Done before the
 /// runtime starts, while the process has one thread (setns applies to the
 /// calling thread only).
-fn enter_netns(name: &str) -> anyhow::Result<()> {
+pub fn enter_netns(name: &str) -> anyhow::Result<()> {
     let path = std::path::Path::new("/run/netns").join(name);
     let file = std::fs::File::open(&path).map_err(|e| {
         RuntimeConfigError(format!(
