@@ -335,6 +335,11 @@ impl Drop for Lab {
             let _ = run_quiet(&["ip", "netns", "del", &n.ns]);
         }
         let _ = run_quiet(&["ip", "netns", "del", &self.hub]);
+        // keepalived with `net_namespace NAME` leaves an empty
+        // /run/keepalived/NAME behind when killed (remove_dir: empty only).
+        for n in &self.nodes {
+            let _ = fs::remove_dir(Path::new("/run/keepalived").join(&n.ns));
+        }
         if std::thread::panicking() {
             eprintln!("lab {}: logs kept in {}", self.prefix, self.dir.display());
         } else {
