@@ -199,3 +199,55 @@ fn restart_by_fork_then_exec_waits_fork_delay() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn lost_events_rescan_counts_right_and_keeps_fork_delay() -> TestResult {
+    let dir = TempDir::new("tkenob")?;
+    let n = name("e");
+    let exe = copy_binary("sleep", &dir.0, &n)?;
+    let truebin = system_binary("true")?;
+    let mut c = TrackerConfig::new("e", n.clone());
+    c.fork_delay_us = Some(1_000_000);
+    c.terminate_delay_us = Some(1_000_000);
+    let mut rig = Rig::new(vec![c])?;
+    rig.src.set_receive_buffer(1)?; // the kernel raises it to its minimum
+
+    // A fork storm nobody reads, with our tracked process started inside it:
+    // its fork event is lost with the rest.
+    let storm = Instant::now();
+    let mut tracked = None;
+    for i in 0..400 {
+        if storm.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        Command::new(&truebin).status()?;
+        if i == 200 {
+            tracked = Some(Proc::spawn(Command::new(&exe).arg("60"))?);
+        }
+    }
+    let _tracked = tracked.ok_or("storm too short")?;
+
+    // The source notices the overrun and rescans: the count is right at once,
+    // the status follows only after fork_delay.
+    let mut counted_at = None;
+    let became_up = wait_until(Duration::from_secs(10), || {
+        rig.pump()?;
+        if counted_at.is_none() && rig.trackers[0].count() == 1 {
+            counted_at = Some(Instant::now());
+        }
+        Ok(rig.trackers[0].is_up())
+    })?;
+    assert!(became_up, "quorum never regained after the rescan");
+    let counted_at = counted_at.ok_or("count never reached 1")?;
+    assert!(
+        counted_at.elapsed() >= Duration::from_millis(900),
+        "quorum regained {:?} after the rescan counted the process, before fork_delay",
+        counted_at.elapsed()
+    );
+    assert!(
+        rig.src.stats().rescans >= 1,
+        "no rescan: the storm did not overrun"
+    );
+    assert_eq!(rig.trackers[0].count(), 1);
+    Ok(())
+}
