@@ -101,7 +101,11 @@ impl Source {
     /// baseline of the next diff (so nothing is reported twice).
     pub fn scan(&mut self) -> Result<Vec<ProcessInfo>, Error> {
         match self {
-            Source::Connector(_) => Self::initial_scan(),
+            Source::Connector(c) => {
+                let processes = Self::initial_scan()?;
+                c.seed(&processes);
+                Ok(processes)
+            }
             Source::Poll(p) => p.rescan(),
         }
     }

@@ -21,15 +21,15 @@ struct Rig {
 
 impl Rig {
     fn new(configs: Vec<TrackerConfig>) -> Result<Self, Box<dyn std::error::Error>> {
-        let src = ConnectorSource::open()?;
+        let mut src = ConnectorSource::open()?;
         let start = Instant::now();
         let mut trackers = configs
             .into_iter()
             .map(Tracker::new)
             .collect::<Result<Vec<_>, _>>()?;
-        let scan = Observation::Rescan {
-            processes: Source::initial_scan()?,
-        };
+        let processes = Source::initial_scan()?;
+        src.seed(&processes);
+        let scan = Observation::Rescan { processes };
         for t in &mut trackers {
             t.handle(0, &scan);
             while t.poll_event().is_some() {}

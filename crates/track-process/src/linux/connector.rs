@@ -75,6 +75,10 @@ pub struct ConnectorSource {
     /// listener's count on kernels that keep one global counter).
     subscribed: bool,
     stats: ConnectorStats,
+    /// What every live process looked like when last read: a forked child
+    /// has its parent's comm and command line until it execs, so fork events
+    /// (most of a fork storm) are answered from here without touching /proc.
+    known: HashMap<Pid, ProcessInfo>,
 }
 
 fn sock_err(op: &'static str) -> impl FnOnce(io::Error) -> Error {
@@ -181,6 +185,7 @@ impl ConnectorSource {
             lost: false,
             subscribed: false,
             stats: ConnectorStats::default(),
+            known: HashMap::new(),
         };
         this.subscribe(local.port_number())?;
         Ok(this)
@@ -344,13 +349,50 @@ impl ConnectorSource {
         }
     }
 
+    /// Replaces what is known about every process (after a scan).
+    pub fn seed(&mut self, processes: &[ProcessInfo]) {
+        self.known = processes.iter().map(|p| (p.pid, p.clone())).collect();
+    }
+
     fn handle_datagram(&mut self, out: &mut Vec<Observation>) {
         let buf = std::mem::take(&mut self.buf);
         for msg in wire::messages(&buf) {
             match msg {
                 Ok(Message::Proc(m)) => {
                     self.check_seq(&m);
-                    if let Some(obs) = observation_for(&m.event, read_for_event) {
+                    // A child forked by a process's main thread starts as a copy
+                    // of it (a child of another thread gets that thread's comm,
+                    // so those are read).
+                    let parent = match m.event {
+                        ProcEvent::Fork {
+                            parent_pid,
+                            parent_tgid,
+                            ..
+                        } if parent_pid == parent_tgid => {
+                            pid_of(parent_tgid).and_then(|p| self.known.get(&p))
+                        }
+                        _ => None,
+                    };
+                    let read = |pid: Pid| match parent {
+                        Some(p) => Some(ProcessInfo {
+                            pid,
+                            comm: p.comm.clone(),
+                            cmdline: p.cmdline.clone(),
+                        }),
+                        None => read_for_event(pid),
+                    };
+                    if let Some(obs) = observation_for(&m.event, read) {
+                        match &obs {
+                            Observation::Appeared { info, .. } => {
+                                self.known.insert(info.pid, info.clone());
+                            }
+                            Observation::Exited { pid } => {
+                                self.known.remove(pid);
+                            }
+                            Observation::Rescan { processes } => {
+                                self.known = processes.iter().map(|p| (p.pid, p.clone())).collect();
+                            }
+                        }
                         out.push(obs);
                     }
                 }
@@ -411,6 +453,7 @@ impl ConnectorSource {
             let processes = procfs::scan()?;
             self.lost = false;
             self.stats.rescans += 1;
+            self.seed(&processes);
             out.push(Observation::Rescan { processes });
         }
         Ok(outcome)
