@@ -64,10 +64,12 @@ pub fn run(config: Config, opts: RunOptions) -> anyhow::Result<()> {
     let source = if trackers.is_empty() {
         None
     } else {
-        Some(
-            Source::open(track_process::linux::DEFAULT_POLL_INTERVAL)
-                .context("cannot open the process event source")?,
-        )
+        let mut s = Source::open(track_process::linux::DEFAULT_POLL_INTERVAL)
+            .context("cannot open the process event source")?;
+        // Reading command lines only when a tracker matches on them halves
+        // the /proc reads per exec.
+        s.set_need_cmdline(trackers.iter().any(|t| t.config().full_command_mode()));
+        Some(s)
     };
     let namespace = opts
         .namespace

@@ -110,6 +110,15 @@ impl Source {
         }
     }
 
+    /// Whether observations must carry command lines; see
+    /// [`ConnectorSource::set_need_cmdline`]. The polling source always reads
+    /// them (it detects execs by a changed command line).
+    pub fn set_need_cmdline(&mut self, need: bool) {
+        if let Source::Connector(c) = self {
+            c.set_need_cmdline(need);
+        }
+    }
+
     /// The connector socket to wait on for readability; `None` when polling.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         match self {

@@ -79,6 +79,9 @@ pub struct ConnectorSource {
     /// has its parent's comm and command line until it execs, so fork events
     /// (most of a fork storm) are answered from here without touching /proc.
     known: HashMap<Pid, ProcessInfo>,
+    /// Whether any consumer matches on command lines; when not, only `comm`
+    /// is read after an event.
+    need_cmdline: bool,
 }
 
 fn sock_err(op: &'static str) -> impl FnOnce(io::Error) -> Error {
@@ -144,8 +147,13 @@ pub fn observation_for(
 
 /// Read a process for an event; errors other than "gone" are logged and the
 /// event skipped (one unreadable process must not stop event handling).
-fn read_for_event(pid: Pid) -> Option<ProcessInfo> {
-    match procfs::read_process(pid) {
+fn read_for_event(pid: Pid, need_cmdline: bool) -> Option<ProcessInfo> {
+    let read = if need_cmdline {
+        procfs::read_process(pid)
+    } else {
+        procfs::read_process_comm(pid)
+    };
+    match read {
         Ok(info) => info,
         Err(e) => {
             tracing::warn!(pid, error = %e, "cannot read process after proc event; skipped");
@@ -186,6 +194,7 @@ impl ConnectorSource {
             subscribed: false,
             stats: ConnectorStats::default(),
             known: HashMap::new(),
+            need_cmdline: true,
         };
         this.subscribe(local.port_number())?;
         Ok(this)
@@ -349,6 +358,12 @@ impl ConnectorSource {
         }
     }
 
+    /// Whether observations must carry command lines (a tracker uses
+    /// `full_command`, parameters or `param_match`). Default: yes.
+    pub fn set_need_cmdline(&mut self, need: bool) {
+        self.need_cmdline = need;
+    }
+
     /// Replaces what is known about every process (after a scan).
     pub fn seed(&mut self, processes: &[ProcessInfo]) {
         self.known = processes.iter().map(|p| (p.pid, p.clone())).collect();
@@ -363,6 +378,7 @@ impl ConnectorSource {
                     // A child forked by a process's main thread starts as a copy
                     // of it (a child of another thread gets that thread's comm,
                     // so those are read).
+                    let need_cmdline = self.need_cmdline;
                     let parent = match m.event {
                         ProcEvent::Fork {
                             parent_pid,
@@ -379,7 +395,7 @@ impl ConnectorSource {
                             comm: p.comm.clone(),
                             cmdline: p.cmdline.clone(),
                         }),
-                        None => read_for_event(pid),
+                        None => read_for_event(pid, need_cmdline),
                     };
                     if let Some(obs) = observation_for(&m.event, read) {
                         match &obs {

@@ -190,6 +190,22 @@ pub fn read_process_at(root: &Path, pid: Pid) -> Result<Option<ProcessInfo>, Pro
     }
 }
 
+/// Like [`read_process`] but reads only `comm` (the command line is left
+/// empty): enough when no tracker matches on command lines, and one file
+/// read per event instead of two.
+pub fn read_process_comm(pid: Pid) -> Result<Option<ProcessInfo>, ProcfsError> {
+    let dir = pid_dir(Path::new(PROC_ROOT), pid);
+    match read_limited(&dir.join("comm"), MAX_SMALL_FILE) {
+        Ok(bytes) => Ok(Some(ProcessInfo {
+            pid,
+            comm: parse_comm(&bytes),
+            cmdline: Vec::new(),
+        })),
+        Err(e) if e.is_gone() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
