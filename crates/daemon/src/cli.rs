@@ -70,7 +70,8 @@ pub struct Args {
     /// BFD child pid file (accepted and ignored).
     #[arg(short = 'b', long = "bfd_pid")]
     pub bfd_pid: Option<PathBuf>,
-    /// Run in a network namespace (not supported yet: use `ip netns exec`).
+    /// Run in this network namespace (as `net_namespace NAME`; process
+    /// tracking stays in the initial one).
     #[arg(short = 's', long = "namespace")]
     pub namespace: Option<String>,
     /// All include checks on (accepted).
