@@ -45,28 +45,51 @@ fn tracker_config(t: &TrackProcess) -> TrackerConfig {
 pub fn build(config: &Config) -> Result<(Vec<Tracker>, Vec<Vec<TrackUse>>), String> {
     let mut trackers: Vec<Tracker> = Vec::new();
     let mut index: Vec<Option<usize>> = vec![None; config.track_processes.len()];
+    let mut slot_for = |name: &str| -> Result<Option<(usize, &TrackProcess)>, String> {
+        let Some(pos) = config.track_processes.iter().position(|t| t.name == name) else {
+            return Ok(None); // reported by the configuration checks
+        };
+        let t = &config.track_processes[pos];
+        if let Some(i) = index[pos] {
+            return Ok(Some((i, t)));
+        }
+        let tracker = Tracker::new(tracker_config(t))
+            .map_err(|e| format!("{}: vrrp_track_process '{}': {e}", t.location, t.name))?;
+        trackers.push(tracker);
+        index[pos] = Some(trackers.len() - 1);
+        Ok(Some((trackers.len() - 1, t)))
+    };
     let mut uses = Vec::with_capacity(config.instances.len());
     for inst in &config.instances {
+        // keepalived: in a sync group, a member's own trackers only cause
+        // FAULT (their weights are zeroed) unless the group says
+        // `sync_group_tracking_weight`; the group's own trackers apply to
+        // every member.
+        let group = config
+            .sync_groups
+            .iter()
+            .find(|g| g.members.contains(&inst.name));
+        let zero_own = group.is_some_and(|g| !g.tracking_weight);
+        let own = inst.track.iter().map(|r| (r, zero_own));
+        let from_group = group
+            .into_iter()
+            .flat_map(|g| g.track.iter())
+            .map(|r| (r, false));
         let mut mine = Vec::new();
-        for r in inst.track.iter().filter(|r| r.kind == TrackKind::Process) {
-            let Some(pos) = config.track_processes.iter().position(|t| t.name == r.name) else {
-                continue; // reported by the configuration checks
-            };
-            let t = &config.track_processes[pos];
-            let slot = match index[pos] {
-                Some(i) => i,
-                None => {
-                    let tracker = Tracker::new(tracker_config(t)).map_err(|e| {
-                        format!("{}: vrrp_track_process '{}': {e}", t.location, t.name)
-                    })?;
-                    trackers.push(tracker);
-                    index[pos] = Some(trackers.len() - 1);
-                    trackers.len() - 1
-                }
+        for (r, zero) in own.chain(from_group) {
+            if r.kind != TrackKind::Process {
+                continue;
+            }
+            let Some((slot, t)) = slot_for(&r.name)? else {
+                continue;
             };
             mine.push(TrackUse {
                 tracker: slot,
-                weight: r.weight.unwrap_or(t.weight),
+                weight: if zero {
+                    0
+                } else {
+                    r.weight.unwrap_or(t.weight)
+                },
                 reverse: r.reverse.unwrap_or(t.weight_reverse),
             });
         }
@@ -157,6 +180,31 @@ mod tests {
         assert_eq!(verdict(250, &[use_(50, false)], &up).priority, 254);
         assert_eq!(verdict(10, &[use_(-50, false)], &down).priority, 1);
         assert_eq!(verdict(255, &[use_(-50, false)], &down).priority, 255);
+    }
+
+    #[test]
+    fn sync_group_members_track_for_fault_only_and_get_group_trackers() {
+        let text = "vrrp_track_process own {\n process own\n weight -50\n}\n\
+            vrrp_track_process grp {\n process grp\n weight -20\n}\n\
+            vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 192.0.2.1 }\n\
+             track_process {\n  own\n }\n}\n\
+            vrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress { 192.0.2.2 }\n\
+             track_process {\n  own weight -30\n }\n}\n\
+            vrrp_sync_group G {\n group {\n  A\n }\n track_process {\n  grp\n }\n}\n";
+        let loaded = keepalived_config::parse_str(
+            text,
+            std::path::Path::new("t.conf"),
+            &keepalived_config::LoadOptions::default(),
+        );
+        let (trackers, uses) = build(&loaded.config).expect("trackers build");
+        assert_eq!(trackers.len(), 2);
+        // A is in G: its own tracker is fault-only, G's applies with its weight.
+        assert_eq!(
+            uses[0].iter().map(|u| u.weight).collect::<Vec<_>>(),
+            [0, -20]
+        );
+        // B is in no group: its own weight (overridden to -30) applies.
+        assert_eq!(uses[1].iter().map(|u| u.weight).collect::<Vec<_>>(), [-30]);
     }
 
     #[test]
