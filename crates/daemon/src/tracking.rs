@@ -3,6 +3,7 @@
 //! and turns tracker states into each instance's effective priority and
 //! FAULT flag (keepalived's rules, reference §3.5).
 
+use crate::priority::{PriorityState, TrackerInput, TrackerKind, TrackerSpec, Weight};
 use keepalived_config::{Config, TrackKind, TrackProcess};
 use track_process::tracker::{ParamMatch, Tracker, TrackerConfig};
 
@@ -103,31 +104,21 @@ pub fn build(config: &Config) -> Result<(Vec<Tracker>, Vec<Vec<TrackUse>>), Stri
 /// an unweighted tracker that is down (up, with `reverse`) means FAULT.
 /// `is_up(i)` tells whether tracker `i` has its quorum.
 pub fn verdict(base: u8, uses: &[TrackUse], is_up: impl Fn(usize) -> bool) -> Verdict {
-    let mut total = i32::from(base);
-    let mut fault = false;
+    let mut state = PriorityState::new(base);
     for u in uses {
-        let up = is_up(u.tracker);
-        let m = if u.reverse { -1 } else { 1 };
-        match u.weight {
-            0 => fault |= up == u.reverse,
-            w if w > 0 => {
-                if up {
-                    total += w * m;
-                }
-            }
-            w => {
-                if !up {
-                    total += w * m;
-                }
-            }
-        }
+        state.add_tracker(
+            TrackerSpec::new(
+                TrackerKind::Process,
+                Weight::saturating(i64::from(u.weight)),
+                u.reverse,
+            ),
+            TrackerInput::Up(is_up(u.tracker)),
+        );
     }
-    let priority = if base == 255 {
-        255
-    } else {
-        u8::try_from(total.clamp(1, 254)).unwrap_or(1)
-    };
-    Verdict { fault, priority }
+    Verdict {
+        fault: state.faulted(),
+        priority: state.effective(),
+    }
 }
 
 #[cfg(test)]
