@@ -8,11 +8,14 @@
 
 use crate::garp::{build_garp, GARP_FRAME_LEN};
 use crate::netlink::AddrSpec;
+use crate::notify::{FifoWriter, Notification, NotifyState};
 use crate::socket::{PacketSocket, VrrpSocket};
 use crate::tracking::{self, TrackUse};
+use keepalived_config::NotifyBox;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::process::Child;
 use std::rc::Rc;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc::UnboundedSender;
@@ -98,6 +101,8 @@ pub struct InstanceRt {
     pub vips: Vec<Vip>,
     /// The process trackers this instance follows, with their weights.
     pub tracks: Vec<TrackUse>,
+    /// `notify*` scripts run on state changes.
+    pub notify: NotifyBox,
     /// The deadline currently in the timer queue for this instance.
     scheduled: Option<Timestamp>,
 }
@@ -110,6 +115,7 @@ impl InstanceRt {
         dsts: Vec<Ipv4Addr>,
         vips: Vec<Vip>,
         tracks: Vec<TrackUse>,
+        notify: NotifyBox,
     ) -> Self {
         InstanceRt {
             vrrp,
@@ -118,6 +124,7 @@ impl InstanceRt {
             dsts,
             vips,
             tracks,
+            notify,
             scheduled: None,
         }
     }
@@ -143,6 +150,10 @@ pub struct Engine {
     shutting_down: bool,
     txbuf: Vec<u8>,
     pub stats: DispatchStats,
+    /// `notify_fifo` / `vrrp_notify_fifo` writers (never block).
+    fifos: Vec<FifoWriter>,
+    /// Notify scripts still running, reaped as they finish.
+    children: Vec<Child>,
 }
 
 impl Engine {
@@ -163,6 +174,8 @@ impl Engine {
             shutting_down: false,
             txbuf: Vec::with_capacity(1500),
             stats: DispatchStats::default(),
+            fifos: Vec::new(),
+            children: Vec::new(),
         };
         for (i, inst) in engine.instances.iter().enumerate() {
             let vrid = usize::from(inst.vrrp.config().vrid);
@@ -308,8 +321,16 @@ impl Engine {
         self.feed(idx as usize, now, input);
     }
 
+    /// Adds a notify FIFO (`notify_fifo`, `vrrp_notify_fifo`).
+    pub fn add_fifo(&mut self, fifo: FifoWriter) {
+        self.fifos.push(fifo);
+    }
+
     /// Runs every instance timer that is due.
     pub fn on_timers(&mut self, now: Timestamp) {
+        // Reap notify scripts that have finished (no zombies, no waiting).
+        self.children
+            .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
         while let Some(Reverse((deadline, owner))) = self.timers.peek().copied() {
             if deadline > now {
                 break;
@@ -387,6 +408,8 @@ impl Engine {
             shutting_down,
             txbuf,
             stats,
+            fifos,
+            children,
             ..
         } = self;
         let Some(inst) = instances.get_mut(i) else {
@@ -426,9 +449,49 @@ impl Engine {
                     } else if to == State::Backup {
                         info!("({name}) Entering BACKUP STATE");
                     }
+                    let state = match (to, reason) {
+                        (State::Master, _) => NotifyState::Master,
+                        (State::Backup, _) => NotifyState::Backup,
+                        (State::Fault, _) => NotifyState::Fault,
+                        (State::Initialize, vrrp::StateChangeReason::Shutdown) => NotifyState::Stop,
+                        (State::Initialize, _) => NotifyState::Init,
+                    };
+                    notify(inst, state, priority, fifos, children);
                 }
             }
         }
+    }
+}
+
+/// Runs the instance's notify scripts for a new state (specific script, then
+/// the generic `notify` with keepalived's four arguments) and writes the FIFO
+/// line. Scripts run in the background; a failure to start one is logged.
+fn notify(
+    inst: &InstanceRt,
+    state: NotifyState,
+    priority: u8,
+    fifos: &mut [FifoWriter],
+    children: &mut Vec<Child>,
+) {
+    let n = Notification::Instance {
+        name: inst.vrrp.config().name.clone(),
+        state,
+        priority,
+    }
+    .resolve(&inst.notify);
+    for run in n.instance_scripts(&inst.notify) {
+        match run.spawn() {
+            Ok(child) => children.push(child),
+            Err(e) => warn!(
+                instance = %inst.vrrp.config().name,
+                script = ?run.argv,
+                error = %e,
+                "cannot run notify script"
+            ),
+        }
+    }
+    for f in fifos.iter_mut() {
+        let _ = f.notify(&n);
     }
 }
 

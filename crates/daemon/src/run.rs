@@ -199,6 +199,19 @@ async fn run_async(
         opts.keep_vips_on_exit,
     )));
     let wake = Rc::new(Notify::new());
+    for fifo in [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
+        .into_iter()
+        .flatten()
+    {
+        let mut w = crate::notify::FifoWriter::new(
+            fifo.path.clone(),
+            crate::notify::FifoOpenMode::ReadWrite,
+        );
+        if let Err(e) = w.open() {
+            warn!(fifo = %fifo.path.display(), error = %e, "cannot open notify FIFO; will retry");
+        }
+        engine.borrow_mut().add_fifo(w);
+    }
 
     let sockets: Vec<(usize, Rc<AsyncFd<VrrpSocket>>)> = engine
         .borrow()
@@ -379,6 +392,7 @@ fn build_instance(
         dsts,
         vips,
         tracks,
+        inst.opts.notify.clone(),
     ))
 }
 
