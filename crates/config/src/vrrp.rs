@@ -97,7 +97,6 @@ const KEYWORDS: &[&str] = &[
 /// Keywords whose value is parsed and kept in the model but that the
 /// keepalived-rs daemon does not act on yet: one warning per keyword.
 const NOT_RUN_YET: &[&str] = &[
-    "virtual_ipaddress_excluded",
     "virtual_routes",
     "virtual_rules",
     "no_accept",

@@ -343,7 +343,6 @@ vrrp_instance B {
             "keepalived.conf:6:19: warning: preempt_delay ignored for vrrp_instance 'A' (state MASTER or nopreempt)",
             "keepalived.conf:9:16: error: advert_int '2.5' of vrrp_instance 'A' is not valid for VRRPv2 (whole seconds 1..255); using 3",
             "keepalived.conf:13:11: error: invalid state 'FOO' (must be MASTER or BACKUP); using BACKUP",
-            "keepalived.conf:18:5: warning: 'virtual_ipaddress_excluded' is parsed but not yet supported by keepalived-rs (it has no effect yet)",
             "keepalived.conf:17:16: error: advert_int '0.4' of vrrp_instance 'B' is not valid for VRRPv2 (whole seconds 1..255); using 1",
             "keepalived.conf:19:20: error: track_script 'chk' of vrrp_instance 'B': no vrrp_script 'chk' is defined - entry ignored",
         ]

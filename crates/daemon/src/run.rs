@@ -131,7 +131,11 @@ async fn run_async(
             ))
         })?;
         add_name(ifname);
-        for vip in &inst.virtual_ipaddress {
+        for vip in inst
+            .virtual_ipaddress
+            .iter()
+            .chain(&inst.opts.virtual_ipaddress_excluded)
+        {
             if let Some(dev) = &vip.dev {
                 add_name(dev);
             }
@@ -334,6 +338,23 @@ fn build_instance(
             iface: *vi,
         });
         advert_addrs.push(a);
+    }
+    // virtual_ipaddress_excluded: installed and removed with the VIPs (and
+    // announced by GARP when IPv4) but never carried in adverts; any family.
+    for v in &inst.opts.virtual_ipaddress_excluded {
+        let dev = v.dev.as_deref().unwrap_or(ifname);
+        let (vi, vl) = links
+            .get(dev)
+            .ok_or_else(|| bad(format!("interface '{dev}' not found")))?;
+        vips.push(Vip {
+            spec: AddrSpec {
+                ifindex: vl.index,
+                addr: v.addr,
+                prefix_len: v.prefix_len,
+                label: v.label.clone(),
+            },
+            iface: *vi,
+        });
     }
 
     let src = match inst.unicast_src_ip {
