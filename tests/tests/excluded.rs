@@ -22,7 +22,7 @@ fn conf(priority: u8) -> String {
 fn excluded_addresses_live_on_the_master_only() {
     let imp = under_test();
     let lab = Lab::new(2);
-    let mut a = lab.node(0).spawn_impl(imp, &conf(150));
+    let a = lab.node(0).spawn_impl(imp, &conf(150));
     let _b = lab.node(1).spawn_impl(imp, &conf(100));
     let first = master_down(1.0, 150, 2) + Duration::from_secs(3);
     wait_sole_holder(&lab, 2, 0, VIP, first, "initial election");
