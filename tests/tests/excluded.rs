@@ -49,3 +49,40 @@ fn excluded_addresses_live_on_the_master_only() {
         "the old master kept an excluded address"
     );
 }
+
+/// `static_ipaddress`: installed at start on every node whatever its VRRP
+/// state, removed on exit.
+#[test]
+fn static_addresses_live_on_every_node() {
+    let imp = under_test();
+    let lab = Lab::new(2);
+    let with_static = |priority: u8, addr: &str| {
+        format!(
+            "static_ipaddress {{\n    {addr}/32 dev eth0\n}}\n{}",
+            VrrpConf::prio(priority).render()
+        )
+    };
+    let a = lab
+        .node(0)
+        .spawn_impl(imp, &with_static(150, "203.0.113.5"));
+    let _b = lab
+        .node(1)
+        .spawn_impl(imp, &with_static(100, "203.0.113.6"));
+    let first = master_down(1.0, 150, 2) + Duration::from_secs(3);
+    wait_sole_holder(&lab, 2, 0, VIP, first, "initial election");
+    assert!(
+        lab.node(0).has_addr("203.0.113.5"),
+        "static address missing on the master"
+    );
+    assert!(
+        lab.node(1).has_addr("203.0.113.6"),
+        "static address missing on the backup"
+    );
+    a.sigterm();
+    assert!(
+        wait_until(Duration::from_secs(5), || !lab
+            .node(0)
+            .has_addr("203.0.113.5")),
+        "static address left behind after exit"
+    );
+}

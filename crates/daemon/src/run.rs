@@ -141,6 +141,16 @@ async fn run_async(
             }
         }
     }
+    // static_ipaddress: on its `dev`, else on `default_interface` (eth0).
+    let static_dev = |v: &keepalived_config::VirtualIp| -> String {
+        v.dev
+            .clone()
+            .or_else(|| config.global.default_interface.clone())
+            .unwrap_or_else(|| "eth0".to_string())
+    };
+    for v in &config.static_ipaddress {
+        add_name(&static_dev(v));
+    }
     let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         let info = nl.link_info(name).await.map_err(|e| {
@@ -190,6 +200,25 @@ async fn run_async(
             if let Err(e) = nl.del_addr(&vip.spec).await {
                 warn!(error = %e, "cannot remove stale virtual address");
             }
+        }
+    }
+    // static_ipaddress entries are installed at start, whatever the VRRP
+    // state, and removed again on exit (unless -V).
+    let mut statics = Vec::with_capacity(config.static_ipaddress.len());
+    for v in &config.static_ipaddress {
+        let dev = static_dev(v);
+        let Some((_, link)) = links.get(&dev) else {
+            continue;
+        };
+        let spec = AddrSpec {
+            ifindex: link.index,
+            addr: v.addr,
+            prefix_len: v.prefix_len,
+            label: v.label.clone(),
+        };
+        match nl.add_addr(&spec).await {
+            Ok(()) => statics.push(spec),
+            Err(e) => error!(error = %e, "cannot add static address"),
         }
     }
 
@@ -293,6 +322,13 @@ async fn run_async(
     match tokio::time::timeout(SHUTDOWN_NETLINK_TIMEOUT, worker).await {
         Ok(_) => {}
         Err(_) => error!("timed out removing virtual addresses"),
+    }
+    if !opts.keep_vips_on_exit {
+        for spec in &statics {
+            if let Err(e) = nl.del_addr(spec).await {
+                warn!(error = %e, "cannot remove static address");
+            }
+        }
     }
     info!("stopped");
     Ok(())
