@@ -210,12 +210,7 @@ async fn run_async(
         let Some((_, link)) = links.get(&dev) else {
             continue;
         };
-        let spec = AddrSpec {
-            ifindex: link.index,
-            addr: v.addr,
-            prefix_len: v.prefix_len,
-            label: v.label.clone(),
-        };
+        let spec = addr_spec(v, link.index);
         match nl.add_addr(&spec).await {
             Ok(()) => statics.push(spec),
             Err(e) => error!(error = %e, "cannot add static address"),
@@ -353,6 +348,16 @@ fn build_instance(
 
     let mut vips = Vec::with_capacity(inst.virtual_ipaddress.len());
     let mut advert_addrs = Vec::with_capacity(inst.virtual_ipaddress.len());
+    let place = |v: &keepalived_config::VirtualIp| -> anyhow::Result<Vip> {
+        let dev = v.dev.as_deref().unwrap_or(ifname);
+        let (vi, vl) = links
+            .get(dev)
+            .ok_or_else(|| bad(format!("interface '{dev}' not found")))?;
+        Ok(Vip {
+            spec: addr_spec(v, vl.index),
+            iface: *vi,
+        })
+    };
     for v in &inst.virtual_ipaddress {
         let IpAddr::V4(a) = v.addr else {
             return Err(bad(format!(
@@ -360,37 +365,13 @@ fn build_instance(
                 v.addr
             )));
         };
-        let dev = v.dev.as_deref().unwrap_or(ifname);
-        let (vi, vl) = links
-            .get(dev)
-            .ok_or_else(|| bad(format!("interface '{dev}' not found")))?;
-        vips.push(Vip {
-            spec: AddrSpec {
-                ifindex: vl.index,
-                addr: v.addr,
-                prefix_len: v.prefix_len,
-                label: v.label.clone(),
-            },
-            iface: *vi,
-        });
+        vips.push(place(v)?);
         advert_addrs.push(a);
     }
     // virtual_ipaddress_excluded: installed and removed with the VIPs (and
     // announced by GARP when IPv4) but never carried in adverts; any family.
     for v in &inst.opts.virtual_ipaddress_excluded {
-        let dev = v.dev.as_deref().unwrap_or(ifname);
-        let (vi, vl) = links
-            .get(dev)
-            .ok_or_else(|| bad(format!("interface '{dev}' not found")))?;
-        vips.push(Vip {
-            spec: AddrSpec {
-                ifindex: vl.index,
-                addr: v.addr,
-                prefix_len: v.prefix_len,
-                label: v.label.clone(),
-            },
-            iface: *vi,
-        });
+        vips.push(place(v)?);
     }
 
     let src = match inst.unicast_src_ip {
@@ -451,6 +432,16 @@ fn build_instance(
         tracks,
         inst.opts.notify.clone(),
     ))
+}
+
+/// A configured address as netlink installs it on interface `ifindex`.
+fn addr_spec(v: &keepalived_config::VirtualIp, ifindex: u32) -> AddrSpec {
+    AddrSpec {
+        ifindex,
+        addr: v.addr,
+        prefix_len: v.prefix_len,
+        label: v.label.clone(),
+    }
 }
 
 /// Receives every datagram on one interface's VRRP socket and hands it to the
