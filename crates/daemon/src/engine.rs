@@ -9,9 +9,10 @@
 use crate::garp::{build_garp, GARP_FRAME_LEN};
 use crate::netlink::AddrSpec;
 use crate::notify::{FifoWriter, Notification, NotifyState};
+use crate::priority::{PriorityState, TrackerId};
 use crate::socket::{PacketSocket, VrrpSocket};
-use crate::tracking::{self, TrackUse};
-use keepalived_config::NotifyBox;
+use crate::tracking::{Source, TrackUse};
+use keepalived_config::{NotifyBox, SyncGroup};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -21,27 +22,35 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
 use track_process::event::Observation;
-use track_process::tracker::Tracker;
 use vrrp::{Action, Input, Instance, State, Timestamp};
 
 /// Whose deadline a timer-queue entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Owner {
     Instance(usize),
+    /// A process tracker (index into `Engine::sources`).
     Tracker(usize),
 }
 
-/// A process tracker and the deadline it has in the timer queue.
-pub struct TrackerRt {
-    pub tracker: Tracker,
-    scheduled: Option<Timestamp>,
+/// A `vrrp_sync_group` at run time.
+pub struct GroupRt {
+    /// The configuration (name, members, notify scripts).
+    pub config: SyncGroup,
+    /// Member indexes into `Engine::instances`.
+    pub members: Vec<usize>,
+    /// The state last notified for the group.
+    notified: Option<NotifyState>,
+    /// Whether the members are held in FAULT because one of them has a fault.
+    fault: bool,
 }
 
-impl TrackerRt {
-    pub fn new(tracker: Tracker) -> Self {
-        TrackerRt {
-            tracker,
-            scheduled: None,
+impl GroupRt {
+    pub fn new(config: SyncGroup, members: Vec<usize>) -> Self {
+        GroupRt {
+            config,
+            members,
+            notified: None,
+            fault: false,
         }
     }
 }
@@ -99,8 +108,13 @@ pub struct InstanceRt {
     /// Multicast group, or the unicast peers.
     pub dsts: Vec<Ipv4Addr>,
     pub vips: Vec<Vip>,
-    /// The process trackers this instance follows, with their weights.
+    /// The trackers this instance follows, with their weights; `prio` has
+    /// one slot per entry, in the same order.
     pub tracks: Vec<TrackUse>,
+    /// Effective priority and tracker FAULT count from `tracks`.
+    prio: PriorityState,
+    /// Index into `Engine::groups` of the sync group this instance is in.
+    group: Option<usize>,
     /// `notify*` scripts run on state changes.
     pub notify: NotifyBox,
     /// The deadline currently in the timer queue for this instance.
@@ -118,13 +132,15 @@ impl InstanceRt {
         notify: NotifyBox,
     ) -> Self {
         InstanceRt {
-            vrrp,
             iface,
             src,
             dsts,
             vips,
+            prio: PriorityState::new(vrrp.config().priority),
+            vrrp,
             tracks,
             notify,
+            group: None,
             scheduled: None,
         }
     }
@@ -142,7 +158,9 @@ pub struct DispatchStats {
 pub struct Engine {
     pub ifaces: Vec<Iface>,
     pub instances: Vec<InstanceRt>,
-    pub trackers: Vec<TrackerRt>,
+    /// Every tracker source (process, interface, script, file).
+    pub sources: Vec<Source>,
+    pub groups: Vec<GroupRt>,
     timers: BinaryHeap<Reverse<(Timestamp, Owner)>>,
     netlink: Option<UnboundedSender<NetlinkOp>>,
     /// Leave VIPs in place on exit (`-V`).
@@ -154,20 +172,24 @@ pub struct Engine {
     fifos: Vec<FifoWriter>,
     /// Notify scripts still running, reaped as they finish.
     children: Vec<Child>,
+    /// State changes of sync-group members not yet handled at group level.
+    transitions: Vec<(usize, NotifyState)>,
 }
 
 impl Engine {
     pub fn new(
         ifaces: Vec<Iface>,
         instances: Vec<InstanceRt>,
-        trackers: Vec<TrackerRt>,
+        sources: Vec<Source>,
+        groups: Vec<GroupRt>,
         netlink: UnboundedSender<NetlinkOp>,
         keep_vips_on_exit: bool,
     ) -> Self {
         let mut engine = Engine {
             ifaces,
             instances,
-            trackers,
+            sources,
+            groups,
             timers: BinaryHeap::new(),
             netlink: Some(netlink),
             keep_vips_on_exit,
@@ -176,6 +198,7 @@ impl Engine {
             stats: DispatchStats::default(),
             fifos: Vec::new(),
             children: Vec::new(),
+            transitions: Vec::new(),
         };
         for (i, inst) in engine.instances.iter().enumerate() {
             let vrid = usize::from(inst.vrrp.config().vrid);
@@ -183,20 +206,44 @@ impl Engine {
                 iface.by_vrid[vrid] = i as u32;
             }
         }
+        // Every tracker slot starts from its source's current input.
+        let Engine {
+            instances, sources, ..
+        } = &mut engine;
+        for inst in instances.iter_mut() {
+            for u in &inst.tracks {
+                let input = match sources.get(u.source) {
+                    Some(src) => src.input_for(u.spec),
+                    None => crate::priority::TrackerInput::Up(true),
+                };
+                inst.prio.add_tracker(u.spec, input);
+            }
+        }
+        for (g, group) in engine.groups.iter().enumerate() {
+            for &m in &group.members {
+                if let Some(inst) = engine.instances.get_mut(m) {
+                    inst.group = Some(g);
+                }
+            }
+        }
         engine
     }
 
-    /// Starts every instance. Trackers must already have seen their initial
-    /// scan: an instance whose unweighted tracker is down starts in FAULT, and
-    /// every instance starts with the priority its trackers give it.
+    /// Starts every instance. Sources must already hold their initial state
+    /// (process scan, link states, file values): an instance with an
+    /// unweighted tracker down starts in FAULT, and every instance starts
+    /// with the priority its trackers give it.
     pub fn start(&mut self, now: Timestamp) {
         for i in 0..self.instances.len() {
-            let v = self.verdict(i);
+            let fault = self.wants_fault(i);
             if let Some(inst) = self.instances.get_mut(i) {
-                inst.vrrp.handle(now, Input::Fault(v.fault));
+                inst.vrrp.handle(now, Input::Fault(fault));
             }
             self.feed(i, now, Input::Startup);
-            self.set_priority(i, v.priority);
+            self.apply_priority(i, "start");
+        }
+        for g in 0..self.groups.len() {
+            self.update_group_fault(g, now);
         }
     }
 
@@ -205,83 +252,213 @@ impl Engine {
         if observations.is_empty() {
             return;
         }
-        for t in 0..self.trackers.len() {
-            if let Some(rt) = self.trackers.get_mut(t) {
+        for t in 0..self.sources.len() {
+            if let Some(Source::Process { tracker, .. }) = self.sources.get_mut(t) {
                 for o in observations {
-                    rt.tracker.handle(now.as_micros(), o);
+                    tracker.handle(now.as_micros(), o);
                 }
+                self.tracker_changed(t, now);
             }
-            self.tracker_changed(t, now);
         }
     }
 
-    /// Reports of tracker `t`: re-evaluate the instances that use it, and put
-    /// its next deadline in the queue.
+    /// Reports of process tracker `t`: re-evaluate the instances that use
+    /// it, and put its next deadline in the queue.
     fn tracker_changed(&mut self, t: usize, now: Timestamp) {
-        let Some(rt) = self.trackers.get_mut(t) else {
+        let Some(Source::Process { tracker, scheduled }) = self.sources.get_mut(t) else {
             return;
         };
         let mut changed = false;
-        while let Some(ev) = rt.tracker.poll_event() {
+        while let Some(ev) = tracker.poll_event() {
             changed = true;
             info!(
-                tracker = %rt.tracker.name(),
+                tracker = %tracker.name(),
                 up = ev.up,
                 count = ev.count,
                 "vrrp_track_process {} is {} ({} processes)",
-                rt.tracker.name(),
+                tracker.name(),
                 if ev.up { "up" } else { "down" },
                 ev.count
             );
         }
-        let next = rt.tracker.poll_timeout().map(Timestamp::from_micros);
-        if next != rt.scheduled {
-            rt.scheduled = next;
+        let next = tracker.poll_timeout().map(Timestamp::from_micros);
+        if next != *scheduled {
+            *scheduled = next;
             if let Some(at) = next {
                 self.timers.push(Reverse((at, Owner::Tracker(t))));
             }
         }
         if changed {
-            for i in 0..self.instances.len() {
-                let uses = self
-                    .instances
-                    .get(i)
-                    .is_some_and(|inst| inst.tracks.iter().any(|u| u.tracker == t));
-                if uses {
-                    let v = self.verdict(i);
-                    self.feed(i, now, Input::Fault(v.fault));
-                    self.set_priority(i, v.priority);
+            self.source_changed(t, now);
+        }
+    }
+
+    /// Index of the interface source named `name`, if an instance tracks it.
+    pub fn interface_source(&self, name: &str) -> Option<usize> {
+        self.sources
+            .iter()
+            .position(|s| matches!(s, Source::Interface { name: n, .. } if n == name))
+    }
+
+    /// An interface went up or down (or vanished: down). Unknown names and
+    /// repeated states are ignored.
+    pub fn set_interface_up(&mut self, name: &str, up: bool, now: Timestamp) {
+        let Some(s) = self.interface_source(name) else {
+            return;
+        };
+        if let Some(Source::Interface { up: cur, .. }) = self.sources.get_mut(s) {
+            if *cur == up {
+                return;
+            }
+            *cur = up;
+            info!(
+                interface = name,
+                up,
+                "interface {name} is {}",
+                if up { "up" } else { "down" }
+            );
+        }
+        self.source_changed(s, now);
+    }
+
+    /// Source index of `vrrp_script` number `index` (in `config.scripts`).
+    pub fn script_source(&self, index: usize) -> Option<usize> {
+        self.sources
+            .iter()
+            .position(|s| matches!(s, Source::Script { index: i, .. } if *i == index))
+    }
+
+    /// A `vrrp_script` has a new OK/failed state (its first result, or a
+    /// rise/fall flip).
+    pub fn set_script_ok(&mut self, source: usize, ok: bool, now: Timestamp) {
+        if let Some(Source::Script { ok: cur, name, .. }) = self.sources.get_mut(source) {
+            if *cur == Some(ok) {
+                return;
+            }
+            *cur = Some(ok);
+            info!(script = %name, ok, "VRRP_Script({name}) {}", if ok { "succeeded" } else { "failed" });
+        } else {
+            return;
+        }
+        self.source_changed(source, now);
+    }
+
+    /// Source index of `track_file` number `index` (in `config.track_files`).
+    pub fn file_source(&self, index: usize) -> Option<usize> {
+        self.sources
+            .iter()
+            .position(|s| matches!(s, Source::File { index: i, .. } if *i == index))
+    }
+
+    /// A `track_file` holds a new value.
+    pub fn set_file_value(&mut self, source: usize, value: i64, now: Timestamp) {
+        if let Some(Source::File {
+            value: cur, name, ..
+        }) = self.sources.get_mut(source)
+        {
+            if *cur == value {
+                return;
+            }
+            *cur = value;
+            info!(track_file = %name, value, "track_file {name} value {value}");
+        } else {
+            return;
+        }
+        self.source_changed(source, now);
+    }
+
+    /// Source `s` changed: update every instance that uses it (priority and
+    /// FAULT), then the FAULT of their sync groups.
+    fn source_changed(&mut self, s: usize, now: Timestamp) {
+        let reason = self
+            .sources
+            .get(s)
+            .map(|src| format!("{} {}", src.kind_word(), src.name()))
+            .unwrap_or_default();
+        let mut groups = Vec::new();
+        for i in 0..self.instances.len() {
+            let Engine {
+                instances, sources, ..
+            } = self;
+            let (Some(inst), Some(src)) = (instances.get_mut(i), sources.get(s)) else {
+                continue;
+            };
+            let mut used = false;
+            for (slot, u) in inst.tracks.iter().enumerate() {
+                if u.source == s {
+                    used = true;
+                    let _ = inst.prio.set(TrackerId(slot), src.input_for(u.spec));
                 }
             }
+            if !used {
+                continue;
+            }
+            match inst.group {
+                Some(g) => {
+                    if !groups.contains(&g) {
+                        groups.push(g);
+                    }
+                }
+                None => {
+                    let fault = self.wants_fault(i);
+                    self.feed(i, now, Input::Fault(fault));
+                }
+            }
+            self.apply_priority(i, &reason);
+        }
+        for g in groups {
+            self.update_group_fault(g, now);
         }
     }
 
-    fn verdict(&self, i: usize) -> tracking::Verdict {
-        match self.instances.get(i) {
-            Some(inst) => tracking::verdict(inst.vrrp.config().priority, &inst.tracks, |t| {
-                self.trackers.get(t).is_some_and(|rt| rt.tracker.is_up())
-            }),
-            None => tracking::Verdict {
-                fault: false,
-                priority: 1,
-            },
+    /// Whether instance `i`'s own trackers put it in FAULT.
+    fn wants_fault(&self, i: usize) -> bool {
+        self.instances
+            .get(i)
+            .is_some_and(|inst| inst.prio.faulted())
+    }
+
+    /// keepalived: one member in FAULT puts every member of the group in
+    /// FAULT; the group recovers when no member has a fault.
+    fn update_group_fault(&mut self, g: usize, now: Timestamp) {
+        let Some(group) = self.groups.get(g) else {
+            return;
+        };
+        let members = group.members.clone();
+        let fault = members.iter().any(|&m| self.wants_fault(m));
+        if let Some(group) = self.groups.get_mut(g) {
+            if group.fault != fault {
+                info!(
+                    group = %group.config.name,
+                    fault,
+                    "VRRP_Group({}) {}",
+                    group.config.name,
+                    if fault { "has a member in FAULT" } else { "has no member in FAULT" }
+                );
+            }
+            group.fault = fault;
+        }
+        for m in members {
+            self.feed(m, now, Input::Fault(fault));
         }
     }
 
-    /// Sets the effective priority from trackers, logging a change.
-    fn set_priority(&mut self, i: usize, priority: u8) {
+    /// Sets the effective priority from the trackers, logging a change.
+    fn apply_priority(&mut self, i: usize, reason: &str) {
         let Some(inst) = self.instances.get_mut(i) else {
             return;
         };
         let old = inst.vrrp.priority();
-        inst.vrrp.set_effective_priority(priority);
+        inst.vrrp.set_effective_priority(inst.prio.effective());
         let new = inst.vrrp.priority();
         if old != new {
             let name = &inst.vrrp.config().name;
             info!(
+                instance = %name,
                 old_priority = old,
                 new_priority = new,
-                "({name}) effective priority {old} -> {new} (track_process)"
+                reason,
+                "({name}) effective priority {old} -> {new} ({reason})"
             );
         }
         self.reschedule(i);
@@ -348,14 +525,15 @@ impl Engine {
                     self.feed(i, now, Input::Timeout);
                 }
                 Owner::Tracker(t) => {
-                    let Some(rt) = self.trackers.get_mut(t) else {
+                    let Some(Source::Process { tracker, scheduled }) = self.sources.get_mut(t)
+                    else {
                         continue;
                     };
-                    if rt.scheduled != Some(deadline) {
+                    if *scheduled != Some(deadline) {
                         continue;
                     }
-                    rt.scheduled = None;
-                    rt.tracker.on_timeout(now.as_micros());
+                    *scheduled = None;
+                    tracker.on_timeout(now.as_micros());
                     self.tracker_changed(t, now);
                 }
             }
@@ -384,6 +562,33 @@ impl Engine {
         inst.vrrp.handle(now, input);
         self.run_actions(i);
         self.reschedule(i);
+        self.group_transitions(now);
+    }
+
+    /// Group-level consequences of member state changes: the group's
+    /// notification when the group enters a new state.
+    fn group_transitions(&mut self, _now: Timestamp) {
+        while !self.transitions.is_empty() {
+            let (i, state) = self.transitions.remove(0);
+            let Some(g) = self.instances.get(i).and_then(|inst| inst.group) else {
+                continue;
+            };
+            let Engine {
+                groups,
+                fifos,
+                children,
+                ..
+            } = self;
+            let Some(group) = groups.get_mut(g) else {
+                continue;
+            };
+            if state == NotifyState::Init || group.notified == Some(state) {
+                continue;
+            }
+            group.notified = Some(state);
+            info!(group = %group.config.name, "VRRP_Group({}) Syncing instances to {state:?} state", group.config.name);
+            notify_group(group, state, fifos, children);
+        }
     }
 
     fn reschedule(&mut self, i: usize) {
@@ -410,6 +615,7 @@ impl Engine {
             stats,
             fifos,
             children,
+            transitions,
             ..
         } = self;
         let Some(inst) = instances.get_mut(i) else {
@@ -457,6 +663,9 @@ impl Engine {
                         (State::Initialize, _) => NotifyState::Init,
                     };
                     notify(inst, state, priority, fifos, children);
+                    if inst.group.is_some() {
+                        transitions.push((i, state));
+                    }
                 }
             }
         }
@@ -484,6 +693,34 @@ fn notify(
             Ok(child) => children.push(child),
             Err(e) => warn!(
                 instance = %inst.vrrp.config().name,
+                script = ?run.argv,
+                error = %e,
+                "cannot run notify script"
+            ),
+        }
+    }
+    for f in fifos.iter_mut() {
+        let _ = f.notify(&n);
+    }
+}
+
+/// Runs a sync group's notify scripts for a new group state and writes the
+/// FIFO line (`GROUP "G" STATE 0`).
+fn notify_group(
+    group: &GroupRt,
+    state: NotifyState,
+    fifos: &mut [FifoWriter],
+    children: &mut Vec<Child>,
+) {
+    let n = Notification::Group {
+        name: group.config.name.clone(),
+        state,
+    };
+    for run in n.group_scripts(&group.config) {
+        match run.spawn() {
+            Ok(child) => children.push(child),
+            Err(e) => warn!(
+                group = %group.config.name,
                 script = ?run.argv,
                 error = %e,
                 "cannot run notify script"

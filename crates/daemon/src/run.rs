@@ -3,11 +3,11 @@
 //! current-thread tokio runtime. No thread per instance: one task per interface
 //! socket, one for the timers, one for netlink.
 
-use crate::engine::{Engine, Iface, InstanceRt, NetlinkOp, TrackerRt, Vip};
+use crate::engine::{Engine, GroupRt, Iface, InstanceRt, NetlinkOp, Vip};
 use crate::netlink::{AddrSpec, LinkInfo, Netlink};
 use crate::socket::{PacketSocket, VrrpSocket};
 use crate::timer::PreciseTimer;
-use crate::tracking::{self, TrackUse};
+use crate::tracking::{self, Plan, TrackUse};
 use anyhow::{anyhow, Context};
 use keepalived_config::{Authentication, Config, VrrpInstance};
 use std::cell::RefCell;
@@ -22,7 +22,6 @@ use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 use track_process::event::Observation;
 use track_process::linux::{ReadOutcome, Source};
-use track_process::tracker::Tracker;
 use vrrp::{AuthData, Instance, InstanceConfig, Timestamp};
 
 /// How long shutdown waits for queued address removals.
@@ -57,18 +56,21 @@ impl Clock {
 }
 
 pub fn run(config: Config, opts: RunOptions) -> anyhow::Result<()> {
-    let (trackers, uses) = tracking::build(&config).map_err(RuntimeConfigError)?;
+    let plan = tracking::build(&config).map_err(RuntimeConfigError)?;
     // The proc connector only works in the initial network namespace: open it
     // before entering the configured one (sockets keep the namespace they
     // were created in).
-    let source = if trackers.is_empty() {
+    let source = if !plan.has_processes() {
         None
     } else {
         let mut s = Source::open(track_process::linux::DEFAULT_POLL_INTERVAL)
             .context("cannot open the process event source")?;
         // Reading command lines only when a tracker matches on them halves
         // the /proc reads per exec.
-        s.set_need_cmdline(trackers.iter().any(|t| t.config().full_command_mode()));
+        s.set_need_cmdline(
+            plan.process_trackers()
+                .any(|t| t.config().full_command_mode()),
+        );
         Some(s)
     };
     let namespace = opts
@@ -84,7 +86,7 @@ pub fn run(config: Config, opts: RunOptions) -> anyhow::Result<()> {
         .build()
         .context("cannot start the tokio runtime")?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run_async(config, opts, trackers, uses, source))
+    local.block_on(&rt, run_async(config, opts, plan, source))
 }
 
 /// keepalived's `net_namespace NAME` / `-s NAME`: everything but the process
@@ -107,8 +109,7 @@ pub fn enter_netns(name: &str) -> anyhow::Result<()> {
 async fn run_async(
     config: Config,
     opts: RunOptions,
-    trackers: Vec<Tracker>,
-    uses: Vec<Vec<TrackUse>>,
+    plan: Plan,
     source: Option<Source>,
 ) -> anyhow::Result<()> {
     let clock = Clock {
@@ -189,6 +190,7 @@ async fn run_async(
     }
 
     let mut instances = Vec::with_capacity(config.instances.len());
+    let Plan { sources, uses } = plan;
     for (inst, tracks) in config.instances.iter().zip(uses) {
         instances.push(build_instance(inst, &config, &links, tracks)?);
     }
@@ -217,12 +219,29 @@ async fn run_async(
         }
     }
 
+    // Sync groups: members by index (the configuration checks removed
+    // unknown names and double memberships).
+    let groups: Vec<GroupRt> = config
+        .sync_groups
+        .iter()
+        .map(|g| {
+            let members = g
+                .members
+                .iter()
+                .filter_map(|m| config.instances.iter().position(|i| &i.name == m))
+                .collect();
+            GroupRt::new(g.clone(), members)
+        })
+        .filter(|g| !g.members.is_empty())
+        .collect();
+
     let (tx, rx) = mpsc::unbounded_channel();
     let worker = tokio::task::spawn_local(netlink_worker(nl.clone(), rx));
     let engine = Rc::new(RefCell::new(Engine::new(
         ifaces,
         instances,
-        trackers.into_iter().map(TrackerRt::new).collect(),
+        sources,
+        groups,
         tx,
         opts.keep_vips_on_exit,
     )));
