@@ -439,11 +439,18 @@ fn build_instance(
         local_addr: src,
         garp_master_delay_us: u64::from(inst.garp_master_delay_s) * 1_000_000,
         garp_master_repeat: inst.garp_master_repeat,
-        down_timer_adverts: 3,
+        down_timer_adverts: u32::from(inst.opts.down_timer_adverts),
+    };
+    let tuning = vrrp::Tuning {
+        lower_prio_no_advert: inst.opts.lower_prio_no_advert,
+        higher_prio_send_advert: inst.opts.higher_prio_send_advert,
+        garp_lower_prio_repeat: inst.opts.garp_lower_prio_repeat,
+        garp_lower_prio_delay_us: u64::from(inst.opts.garp_lower_prio_delay_s) * 1_000_000,
+        owner_ignore_adverts: inst.opts.owner_ignore_adverts,
     };
     debug!(instance = %inst.name, iface = %ifname, %src, "instance configured");
     Ok(InstanceRt::new(
-        Instance::new(cfg),
+        Instance::with_tuning(cfg, tuning),
         *iface_idx,
         src,
         dsts,
