@@ -546,7 +546,9 @@ mod tests {
             ws in "[ \t\n\r]{0,3}",
             sign in "[+-]?",
             digits in "(0|[1-9][0-9]{0,25})",
-            tail in "([^0-9].*)?",
+            // A tail never extends the number: no digit, and an 'x' only
+            // when no hex digit follows (after a "0", "0x1" would be hex).
+            tail in "([^0-9xX].*|[xX]([^0-9a-fA-F].*)?)?",
         ) {
             let text = format!("{ws}{sign}{digits}{tail}");
             prop_assert_eq!(parse_value(text.as_bytes()), decimal_model(&sign, &digits));
