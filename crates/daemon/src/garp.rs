@@ -1,10 +1,13 @@
 //! Gratuitous ARP frames (RFC 5227 style announcement: an ARP request whose sender
 //! and target protocol addresses are both the virtual address), built with
-//! pnet_packet's frame layouts.
+//! pnet_packet's frame layouts, and [`GarpPacer`], the per-interface queue that
+//! spaces them out (`vrrp_garp_interval` / `vrrp_gna_interval` / `garp_group`,
+//! reference §3.8).
 
 use pnet_base::MacAddr;
 use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
 use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 
 /// Ethernet header (14) + ARP for IPv4 over Ethernet (28).
@@ -32,12 +35,223 @@ pub fn build_garp(buf: &mut [u8; GARP_FRAME_LEN], mac: [u8; 6], vip: Ipv4Addr) {
     }
 }
 
+/// One `push`/`push_burst`: `rounds_left` rounds over `addrs`, the next
+/// packet being `addrs[pos]`. Kept as a unit rather than expanded so a burst
+/// costs one entry whatever its repeat count.
+#[allow(dead_code)] // wired into the engine by the lead
+#[derive(Debug, Clone)]
+struct Burst<A> {
+    addrs: Vec<A>,
+    pos: usize,
+    /// Rounds still to send, counting the one in progress; always >= 1.
+    rounds_left: u32,
+}
+
+#[allow(dead_code)] // wired into the engine by the lead
+impl<A> Burst<A> {
+    /// Packets still to send.
+    fn remaining(&self) -> u64 {
+        let len = self.addrs.len() as u64;
+        len * u64::from(self.rounds_left) - self.pos as u64
+    }
+
+    /// Moves past the packet just sent; false when the burst is finished.
+    fn advance(&mut self) -> bool {
+        self.pos += 1;
+        if self.pos >= self.addrs.len() {
+            self.pos = 0;
+            self.rounds_left -= 1;
+        }
+        self.rounds_left > 0 && !self.addrs.is_empty()
+    }
+}
+
+/// Pacing state of one interface.
+#[derive(Debug, Clone)]
+struct IfQueue<A> {
+    bursts: VecDeque<Burst<A>>,
+    /// When the queue last went from empty to non-empty: nothing is sent
+    /// before it was asked for.
+    ready_at: u64,
+    /// When the last packet went out on this interface; kept while the queue
+    /// is empty so a burst pushed right after one still keeps the spacing.
+    last_sent: Option<u64>,
+}
+
+/// Spaces gratuitous ARPs (or unsolicited NAs, with `A = Ipv6Addr`) per
+/// interface: at most one packet per interface per interval, interfaces
+/// independent of each other, bursts in the order they were pushed.
+///
+/// keepalived sends a burst straight away when the interval is 0; with an
+/// interval it queues the packets per interface and releases them one by one
+/// so that switches with ARP rate limits do not drop them.
+///
+/// Sans-IO: time is a `u64` in µs on any monotonic clock, passed in by the
+/// caller. The caller sends what [`poll_send`](Self::poll_send) returns and
+/// sleeps until [`poll_timeout`](Self::poll_timeout).
+#[allow(dead_code)] // wired into the engine by the lead
+#[derive(Debug, Clone)]
+pub struct GarpPacer<A = Ipv4Addr> {
+    default_interval_us: u64,
+    /// `garp_group` overrides, by interface index.
+    intervals: BTreeMap<u32, u64>,
+    queues: BTreeMap<u32, IfQueue<A>>,
+}
+
+#[allow(dead_code)] // wired into the engine by the lead
+impl<A: Copy + Eq> GarpPacer<A> {
+    /// A pacer with `vrrp_garp_interval` (or `vrrp_gna_interval`) as the
+    /// interval of every interface; 0 = no pacing.
+    pub fn new(default_interval_us: u64) -> Self {
+        Self {
+            default_interval_us,
+            intervals: BTreeMap::new(),
+            queues: BTreeMap::new(),
+        }
+    }
+
+    /// The interval of one interface (a `garp_group` member).
+    pub fn set_interval(&mut self, iface: u32, interval_us: u64) {
+        self.intervals.insert(iface, interval_us);
+    }
+
+    /// The interval that applies to `iface`.
+    pub fn interval(&self, iface: u32) -> u64 {
+        self.intervals
+            .get(&iface)
+            .copied()
+            .unwrap_or(self.default_interval_us)
+    }
+
+    /// Queues `count` packets for `addr` on `iface`, after whatever is
+    /// already queued there.
+    pub fn push(&mut self, iface: u32, addr: A, count: u32, now: u64) {
+        self.push_burst(iface, &[addr], count, now);
+    }
+
+    /// Queues `repeat` rounds of one packet per address, in keepalived's
+    /// order (each round covers every address before the next round starts),
+    /// after whatever is already queued on `iface`.
+    pub fn push_burst(&mut self, iface: u32, addrs: &[A], repeat: u32, now: u64) {
+        if addrs.is_empty() || repeat == 0 {
+            return;
+        }
+        let q = self.queues.entry(iface).or_insert_with(|| IfQueue {
+            bursts: VecDeque::new(),
+            ready_at: now,
+            last_sent: None,
+        });
+        if q.bursts.is_empty() {
+            q.ready_at = now;
+        }
+        q.bursts.push_back(Burst {
+            addrs: addrs.to_vec(),
+            pos: 0,
+            rounds_left: repeat,
+        });
+    }
+
+    /// When the next packet of `iface`'s queue may go out.
+    fn due(&self, iface: u32, q: &IfQueue<A>) -> Option<u64> {
+        if q.bursts.is_empty() {
+            return None;
+        }
+        Some(match q.last_sent {
+            Some(t) => q.ready_at.max(t.saturating_add(self.interval(iface))),
+            None => q.ready_at,
+        })
+    }
+
+    /// The next packet to send at `now`, if one is due: the interface whose
+    /// packet has been due longest (lowest index on ties). Call repeatedly
+    /// until `None`; then sleep until [`poll_timeout`](Self::poll_timeout).
+    pub fn poll_send(&mut self, now: u64) -> Option<(u32, A)> {
+        let iface = self
+            .queues
+            .iter()
+            .filter_map(|(&i, q)| self.due(i, q).map(|d| (d, i)))
+            .filter(|&(d, _)| d <= now)
+            .min()
+            .map(|(_, i)| i)?;
+        let q = self.queues.get_mut(&iface)?;
+        let burst = q.bursts.front_mut()?;
+        let addr = *burst.addrs.get(burst.pos)?;
+        if !burst.advance() {
+            q.bursts.pop_front();
+        }
+        // The actual send time, not the due time: a late caller must not
+        // make the next packet follow the late one closer than the interval.
+        q.last_sent = Some(now);
+        Some((iface, addr))
+    }
+
+    /// When the next packet becomes due (µs, same clock as `now`); `None`
+    /// when nothing is queued. May be in the past if the caller is late.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.queues
+            .iter()
+            .filter_map(|(&i, q)| self.due(i, q))
+            .min()
+    }
+
+    /// Drops the queued packets for `addr` on `iface` (the address was
+    /// removed, or the instance left MASTER).
+    pub fn cancel(&mut self, iface: u32, addr: A) {
+        let Some(q) = self.queues.get_mut(&iface) else {
+            return;
+        };
+        q.bursts.retain_mut(|b| {
+            let mut i = 0;
+            while i < b.addrs.len() {
+                if b.addrs[i] == addr {
+                    b.addrs.remove(i);
+                    if b.pos > i {
+                        b.pos -= 1;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            if b.addrs.is_empty() {
+                return false;
+            }
+            if b.pos >= b.addrs.len() {
+                // The rest of the current round was the cancelled address.
+                b.pos = 0;
+                b.rounds_left -= 1;
+            }
+            b.rounds_left > 0
+        });
+    }
+
+    /// Drops everything queued on `iface`. Its last send time is kept, so
+    /// the spacing still holds for what is pushed next.
+    pub fn clear_interface(&mut self, iface: u32) {
+        if let Some(q) = self.queues.get_mut(&iface) {
+            q.bursts.clear();
+        }
+    }
+
+    /// Packets still queued on `iface`.
+    pub fn pending(&self, iface: u32) -> u64 {
+        self.queues
+            .get(&iface)
+            .map_or(0, |q| q.bursts.iter().map(Burst::remaining).sum())
+    }
+
+    /// Whether nothing is queued anywhere.
+    pub fn is_empty(&self) -> bool {
+        self.queues.values().all(|q| q.bursts.is_empty())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use pnet_packet::arp::ArpPacket;
     use pnet_packet::ethernet::EthernetPacket;
     use pnet_packet::Packet;
+    use proptest::prelude::*;
 
     #[test]
     fn garp_frame_layout() {
@@ -57,5 +271,255 @@ mod tests {
         assert_eq!(&buf[20..22], &[0x00, 0x01]);
         assert_eq!(&buf[28..32], &[192, 0, 2, 100]);
         assert_eq!(&buf[38..42], &[192, 0, 2, 100]);
+    }
+
+    const A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const B: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+    const C: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 3);
+
+    /// Everything `poll_send` releases at `now`.
+    fn drain(p: &mut GarpPacer, now: u64) -> Vec<(u32, Ipv4Addr)> {
+        let mut out = Vec::new();
+        while let Some(x) = p.poll_send(now) {
+            out.push(x);
+            assert!(out.len() <= 10_000, "runaway");
+        }
+        out
+    }
+
+    #[test]
+    fn no_interval_sends_everything_at_once_in_keepalived_order() {
+        let mut p = GarpPacer::new(0);
+        assert_eq!(p.poll_timeout(), None);
+        p.push_burst(1, &[A, B], 3, 100);
+        p.push(2, C, 2, 100);
+        assert_eq!(p.poll_timeout(), Some(100));
+        assert_eq!(p.pending(1), 6);
+        assert_eq!(drain(&mut p, 99), vec![]);
+        let sent = drain(&mut p, 100);
+        let on1: Vec<_> = sent.iter().filter(|x| x.0 == 1).map(|x| x.1).collect();
+        let on2: Vec<_> = sent.iter().filter(|x| x.0 == 2).map(|x| x.1).collect();
+        assert_eq!(on1, vec![A, B, A, B, A, B]);
+        assert_eq!(on2, vec![C, C]);
+        assert!(p.is_empty());
+        assert_eq!(p.poll_timeout(), None);
+    }
+
+    #[test]
+    fn interval_spaces_packets_exactly() {
+        let mut p = GarpPacer::new(10_000);
+        p.push_burst(1, &[A, B], 2, 0);
+        let mut times = Vec::new();
+        let mut now = 0;
+        for _ in 0..10 {
+            let Some(t) = p.poll_timeout() else { break };
+            assert!(t >= now);
+            // Nothing goes out a microsecond early.
+            if t > 0 {
+                assert_eq!(p.poll_send(t - 1), None);
+            }
+            now = t;
+            let sent = drain(&mut p, now);
+            assert_eq!(sent.len(), 1, "one packet per interval");
+            times.push((now, sent[0].1));
+        }
+        assert_eq!(times, vec![(0, A), (10_000, B), (20_000, A), (30_000, B)]);
+    }
+
+    #[test]
+    fn interfaces_do_not_delay_each_other() {
+        let mut p = GarpPacer::new(10_000);
+        p.push(1, A, 3, 0);
+        p.push(2, B, 3, 0);
+        for step in 0..3u64 {
+            let now = step * 10_000;
+            assert_eq!(p.poll_timeout(), Some(now));
+            assert_eq!(drain(&mut p, now), vec![(1, A), (2, B)]);
+        }
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn bursts_pushed_while_queued_append_in_order() {
+        let mut p = GarpPacer::new(10_000);
+        p.push(1, A, 2, 0);
+        assert_eq!(drain(&mut p, 0), vec![(1, A)]);
+        p.push(1, B, 1, 5_000);
+        p.push(1, C, 1, 6_000);
+        assert_eq!(drain(&mut p, 9_999), vec![]);
+        assert_eq!(drain(&mut p, 10_000), vec![(1, A)]);
+        assert_eq!(p.poll_timeout(), Some(20_000));
+        assert_eq!(drain(&mut p, 20_000), vec![(1, B)]);
+        assert_eq!(drain(&mut p, 30_000), vec![(1, C)]);
+        assert_eq!(p.poll_timeout(), None);
+    }
+
+    #[test]
+    fn spacing_survives_an_empty_queue_and_late_polls() {
+        let mut p = GarpPacer::new(10_000);
+        p.push(1, A, 1, 0);
+        assert_eq!(drain(&mut p, 0), vec![(1, A)]);
+        // Pushed 3 ms after the last send: waits out the interval.
+        p.push(1, B, 1, 3_000);
+        assert_eq!(p.poll_timeout(), Some(10_000));
+        // Polled late: sent then, and the next one is spaced from then.
+        p.push(1, C, 1, 4_000);
+        assert_eq!(drain(&mut p, 15_000), vec![(1, B)]);
+        assert_eq!(p.poll_timeout(), Some(25_000));
+        assert_eq!(drain(&mut p, 25_000), vec![(1, C)]);
+        // Long idle: a new push goes out at once.
+        p.push(1, A, 1, 90_000);
+        assert_eq!(p.poll_timeout(), Some(90_000));
+        assert_eq!(drain(&mut p, 90_000), vec![(1, A)]);
+    }
+
+    #[test]
+    fn garp_group_interval_overrides_the_default() {
+        let mut p = GarpPacer::new(0);
+        p.set_interval(2, 5_000);
+        assert_eq!(p.interval(1), 0);
+        assert_eq!(p.interval(2), 5_000);
+        p.push(1, A, 2, 0);
+        p.push(2, B, 2, 0);
+        assert_eq!(drain(&mut p, 0), vec![(1, A), (1, A), (2, B)]);
+        assert_eq!(p.poll_timeout(), Some(5_000));
+        assert_eq!(drain(&mut p, 5_000), vec![(2, B)]);
+    }
+
+    #[test]
+    fn cancel_and_clear_drop_queued_packets() {
+        let mut p = GarpPacer::new(1_000);
+        p.push_burst(1, &[A, B, C], 2, 0);
+        assert_eq!(drain(&mut p, 0), vec![(1, A)]);
+        // Mid-round: B is next; cancelling it leaves C, then the A, C round.
+        p.cancel(1, B);
+        assert_eq!(p.pending(1), 3);
+        assert_eq!(drain(&mut p, 1_000), vec![(1, C)]);
+        assert_eq!(drain(&mut p, 2_000), vec![(1, A)]);
+        p.cancel(1, C);
+        assert_eq!(p.pending(1), 0);
+        assert!(p.is_empty());
+        p.push(1, A, 5, 3_000);
+        p.push(2, A, 1, 3_000);
+        p.clear_interface(1);
+        assert_eq!(p.pending(1), 0);
+        assert_eq!(drain(&mut p, 3_000), vec![(2, A)]);
+        // Cancelling the last address of a round moves to the next round.
+        p.push_burst(3, &[A, B], 2, 3_000);
+        assert_eq!(drain(&mut p, 3_000), vec![(3, A)]);
+        p.cancel(3, B);
+        assert_eq!(p.pending(3), 1);
+        assert_eq!(drain(&mut p, 4_000), vec![(3, A)]);
+        assert!(p.is_empty());
+    }
+
+    #[derive(Debug, Clone)]
+    struct Op {
+        advance: u64,
+        iface: u32,
+        addrs: Vec<u8>,
+        repeat: u32,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        (
+            0u64..40_000,
+            0u32..3,
+            proptest::collection::vec(0u8..4, 1..4),
+            1u32..4,
+        )
+            .prop_map(|(advance, iface, addrs, repeat)| Op {
+                advance,
+                iface,
+                addrs,
+                repeat,
+            })
+    }
+
+    fn addr(n: u8) -> Ipv4Addr {
+        Ipv4Addr::new(203, 0, 113, n)
+    }
+
+    proptest! {
+        /// Against a model: every pushed packet goes out exactly once, in
+        /// push order per interface, each exactly when it becomes allowed
+        /// (its push time, or the previous send on its interface plus the
+        /// interval, whichever is later), so never two on one interface
+        /// closer than the interval.
+        #[test]
+        fn pacer_matches_model(
+            intervals in proptest::array::uniform3(prop_oneof![Just(0u64), Just(1_000), Just(3_333), Just(10_000)]),
+            ops in proptest::collection::vec(op(), 1..25),
+        ) {
+            let mut p = GarpPacer::new(intervals[0]);
+            p.set_interval(1, intervals[1]);
+            p.set_interval(2, intervals[2]);
+            // Model: per interface, the packets in send order with their push time.
+            let mut model: [VecDeque<(Ipv4Addr, u64)>; 3] = Default::default();
+            let mut last: [Option<u64>; 3] = [None; 3];
+            let mut sent_count = 0usize;
+            let mut now = 0u64;
+            let check = |p: &mut GarpPacer, now: u64,
+                             model: &mut [VecDeque<(Ipv4Addr, u64)>; 3],
+                             last: &mut [Option<u64>; 3]| -> Result<usize, TestCaseError> {
+                let mut n = 0;
+                while let Some((iface, a)) = p.poll_send(now) {
+                    let i = iface as usize;
+                    let (want, pushed) = model[i].pop_front()
+                        .ok_or_else(|| TestCaseError::fail("sent more than pushed"))?;
+                    prop_assert_eq!(a, want);
+                    let allowed = match last[i] {
+                        Some(t) => pushed.max(t + intervals[i]),
+                        None => pushed,
+                    };
+                    prop_assert_eq!(now, allowed, "iface {} sent at {} not {}", iface, now, allowed);
+                    last[i] = Some(now);
+                    n += 1;
+                    prop_assert!(n <= 1_000);
+                }
+                // Nothing due any more at `now`.
+                if let Some(t) = p.poll_timeout() {
+                    prop_assert!(t > now);
+                }
+                Ok(n)
+            };
+            let step = |p: &mut GarpPacer, now: &mut u64, until: u64,
+                            model: &mut [VecDeque<(Ipv4Addr, u64)>; 3],
+                            last: &mut [Option<u64>; 3]| -> Result<usize, TestCaseError> {
+                let mut n = check(p, *now, model, last)?;
+                for _ in 0..10_000 {
+                    match p.poll_timeout() {
+                        Some(t) if t <= until => {
+                            *now = t;
+                            let k = check(p, t, model, last)?;
+                            prop_assert!(k > 0, "poll_timeout {} released nothing", t);
+                            n += k;
+                        }
+                        _ => break,
+                    }
+                }
+                Ok(n)
+            };
+            for op in &ops {
+                let target = now + op.advance;
+                sent_count += step(&mut p, &mut now, target, &mut model, &mut last)?;
+                now = target;
+                let addrs: Vec<Ipv4Addr> = op.addrs.iter().map(|&n| addr(n)).collect();
+                p.push_burst(op.iface, &addrs, op.repeat, now);
+                for _ in 0..op.repeat {
+                    for &a in &addrs {
+                        model[op.iface as usize].push_back((a, now));
+                    }
+                }
+            }
+            sent_count += step(&mut p, &mut now, u64::MAX, &mut model, &mut last)?;
+            prop_assert!(p.is_empty());
+            prop_assert_eq!(p.poll_timeout(), None);
+            for (i, m) in model.iter().enumerate() {
+                prop_assert!(m.is_empty(), "iface {} left {:?}", i, m);
+            }
+            let pushed: usize = ops.iter().map(|o| o.addrs.len() * o.repeat as usize).sum();
+            prop_assert_eq!(sent_count, pushed);
+        }
     }
 }

@@ -13,6 +13,7 @@ mod run;
 mod socket;
 mod sys;
 mod timer;
+mod trackfile;
 mod tracking;
 
 use clap::Parser;
