@@ -190,7 +190,21 @@ async fn run_async(
     }
 
     let mut instances = Vec::with_capacity(config.instances.len());
-    let Plan { sources, uses } = plan;
+    let Plan { mut sources, uses } = plan;
+    // track_file: init_file values written, filesystems checked, and every
+    // file's value read before any instance starts.
+    let file_watcher = if config.track_files.is_empty() {
+        None
+    } else {
+        let w = crate::trackfile::start(&config.track_files, true)
+            .map_err(|e| RuntimeConfigError(format!("track_file: {e}")))?;
+        for s in &mut sources {
+            if let crate::tracking::Source::File { index, value, .. } = s {
+                *value = w.value(*index).unwrap_or(0);
+            }
+        }
+        Some(w)
+    };
     for (inst, tracks) in config.instances.iter().zip(uses) {
         instances.push(build_instance(inst, &config, &links, tracks)?);
     }
@@ -290,6 +304,15 @@ async fn run_async(
             engine.clone(),
             wake.clone(),
             source,
+            clock,
+        )));
+    }
+
+    if let Some(w) = file_watcher {
+        readers.push(tokio::task::spawn_local(file_events(
+            engine.clone(),
+            wake.clone(),
+            w,
             clock,
         )));
     }
@@ -579,6 +602,50 @@ async fn process_events(
         }
         deliver(&mut batch);
         guard.clear_ready();
+    }
+}
+
+/// Feeds `track_file` value changes to the engine.
+async fn file_events(
+    engine: Rc<RefCell<Engine>>,
+    wake: Rc<Notify>,
+    mut watcher: crate::trackfile::FileWatcher,
+    clock: Clock,
+) {
+    // Declared after `watcher`, so dropped before it: the descriptor it
+    // watches belongs to `watcher`.
+    let fd = match crate::sys::register_borrowed(watcher.fd()) {
+        Ok(fd) => fd,
+        Err(e) => {
+            error!(error = %e, "cannot watch track_file changes; track_file values frozen");
+            return;
+        }
+    };
+    loop {
+        let mut guard = match fd.readable().await {
+            Ok(g) => g,
+            Err(e) => {
+                error!(error = %e, "track_file watch failed; track_file values frozen");
+                return;
+            }
+        };
+        let changes = watcher.read_changes();
+        guard.clear_ready();
+        if changes.is_empty() {
+            continue;
+        }
+        let mut eng = engine.borrow_mut();
+        let before = eng.next_deadline();
+        let now = clock.now();
+        for (index, value) in changes {
+            if let Some(s) = eng.file_source(index) {
+                eng.set_file_value(s, value, now);
+            }
+        }
+        let after = eng.next_deadline();
+        if after.is_some() && (before.is_none() || after < before) {
+            wake.notify_one();
+        }
     }
 }
 
