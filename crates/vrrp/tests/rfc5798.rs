@@ -351,10 +351,29 @@ fn master_to_backup_on_equal_priority_from_higher_address() -> TestResult {
 fn master_answers_losers_with_an_advert() -> TestResult {
     let mut i = master100()?;
     Peer::new(HIGHER_IP, 2, 99, 100)?.send(&mut i, 4 * S)?;
-    assert_eq!(drain(&mut i), vec![Action::SendAdvert { priority: 100 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendAdvert { priority: 100 },
+            Action::MasterRxLowerPriority {
+                src: HIGHER_IP,
+                priority: 99
+            }
+        ]
+    );
     assert_eq!(i.poll_timeout(), Some(t(5 * S)));
+    // Equal priority from a lower address also loses.
     Peer::new(LOWER_IP, 2, 100, 100)?.send(&mut i, 4 * S + 500)?;
-    assert_eq!(drain(&mut i), vec![Action::SendAdvert { priority: 100 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendAdvert { priority: 100 },
+            Action::MasterRxLowerPriority {
+                src: LOWER_IP,
+                priority: 100
+            }
+        ]
+    );
     assert_eq!(i.poll_timeout(), Some(t(5 * S + 500)));
     assert_eq!(i.state(), State::Master);
     assert_eq!(i.stats().master_rx_lower_priority, 2);
@@ -568,7 +587,16 @@ fn owner_processes_adverts_as_master() -> TestResult {
     i.handle(t(0), Input::Startup);
     let _ = drain(&mut i);
     Peer::new(LOWER_IP, 2, 255, 100)?.send(&mut i, S / 2)?;
-    assert_eq!(drain(&mut i), vec![Action::SendAdvert { priority: 255 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendAdvert { priority: 255 },
+            Action::MasterRxLowerPriority {
+                src: LOWER_IP,
+                priority: 255
+            }
+        ]
+    );
     Peer::new(HIGHER_IP, 2, 255, 100)?.send(&mut i, S)?;
     assert_eq!(i.state(), State::Backup);
     Ok(())
@@ -631,7 +659,16 @@ fn tuning_lower_prio_garps_and_no_advert() -> TestResult {
     });
     let low = Peer::new(HIGHER_IP, 2, 50, 100)?;
     low.send(&mut i, 4 * S)?;
-    assert_eq!(drain(&mut i), vec![Action::SendGratuitousArp { repeat: 2 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendGratuitousArp { repeat: 2 },
+            Action::MasterRxLowerPriority {
+                src: HIGHER_IP,
+                priority: 50
+            }
+        ]
+    );
     // The periodic advert is not restarted without the answering advert.
     assert_eq!(i.poll_timeout(), Some(t(4_609_375)));
     // A second losing advert does not postpone the delayed burst (due at 7 s).
