@@ -346,7 +346,8 @@ impl Instance {
         let down = if owner_master {
             // A sync member asks the group straight away (keepalived's 1 µs
             // down timer); a group mixing owners and non-owners therefore
-            // does not start as MASTER.
+            // does not start as MASTER at once, it waits for the
+            // non-owners' own timers.
             0
         } else if self.cfg.start_as_master {
             // keepalived: one interval plus the minimum skew, so a configured
