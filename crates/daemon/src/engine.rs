@@ -642,6 +642,10 @@ impl Engine {
                 Action::SendGratuitousArp { repeat } => {
                     send_garps(inst, ifaces, stats, repeat);
                 }
+                // Not wired yet (lead): WantMaster only comes from sync-group
+                // members (Tuning::sync_member, unset here); MasterRxLowerPriority
+                // should run notify_master_rx_lower_pri / FIFO MASTER_RX_LOWER_PRI.
+                Action::WantMaster | Action::MasterRxLowerPriority { .. } => {}
                 Action::StateChanged {
                     from,
                     to,

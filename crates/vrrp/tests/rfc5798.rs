@@ -351,10 +351,29 @@ fn master_to_backup_on_equal_priority_from_higher_address() -> TestResult {
 fn master_answers_losers_with_an_advert() -> TestResult {
     let mut i = master100()?;
     Peer::new(HIGHER_IP, 2, 99, 100)?.send(&mut i, 4 * S)?;
-    assert_eq!(drain(&mut i), vec![Action::SendAdvert { priority: 100 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendAdvert { priority: 100 },
+            Action::MasterRxLowerPriority {
+                src: HIGHER_IP,
+                priority: 99
+            }
+        ]
+    );
     assert_eq!(i.poll_timeout(), Some(t(5 * S)));
+    // Equal priority from a lower address also loses.
     Peer::new(LOWER_IP, 2, 100, 100)?.send(&mut i, 4 * S + 500)?;
-    assert_eq!(drain(&mut i), vec![Action::SendAdvert { priority: 100 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendAdvert { priority: 100 },
+            Action::MasterRxLowerPriority {
+                src: LOWER_IP,
+                priority: 100
+            }
+        ]
+    );
     assert_eq!(i.poll_timeout(), Some(t(5 * S + 500)));
     assert_eq!(i.state(), State::Master);
     assert_eq!(i.stats().master_rx_lower_priority, 2);
@@ -568,7 +587,16 @@ fn owner_processes_adverts_as_master() -> TestResult {
     i.handle(t(0), Input::Startup);
     let _ = drain(&mut i);
     Peer::new(LOWER_IP, 2, 255, 100)?.send(&mut i, S / 2)?;
-    assert_eq!(drain(&mut i), vec![Action::SendAdvert { priority: 255 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendAdvert { priority: 255 },
+            Action::MasterRxLowerPriority {
+                src: LOWER_IP,
+                priority: 255
+            }
+        ]
+    );
     Peer::new(HIGHER_IP, 2, 255, 100)?.send(&mut i, S)?;
     assert_eq!(i.state(), State::Backup);
     Ok(())
@@ -631,7 +659,16 @@ fn tuning_lower_prio_garps_and_no_advert() -> TestResult {
     });
     let low = Peer::new(HIGHER_IP, 2, 50, 100)?;
     low.send(&mut i, 4 * S)?;
-    assert_eq!(drain(&mut i), vec![Action::SendGratuitousArp { repeat: 2 }]);
+    assert_eq!(
+        drain(&mut i),
+        vec![
+            Action::SendGratuitousArp { repeat: 2 },
+            Action::MasterRxLowerPriority {
+                src: HIGHER_IP,
+                priority: 50
+            }
+        ]
+    );
     // The periodic advert is not restarted without the answering advert.
     assert_eq!(i.poll_timeout(), Some(t(4_609_375)));
     // A second losing advert does not postpone the delayed burst (due at 7 s).
@@ -714,4 +751,122 @@ fn master_adverts_do_not_drift_when_handled_late() -> TestResult {
     assert_eq!(sent, 1);
     assert_eq!(m.poll_timeout(), Some(late.add_micros(S)));
     Ok(())
+}
+
+/// Fires every deadline up to `until` and returns the GARP bursts as
+/// (time, repeat).
+fn garps_until(i: &mut Instance, until: u64) -> Vec<(u64, u32)> {
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        let Some(at) = i.poll_timeout().map(Timestamp::as_micros) else {
+            break;
+        };
+        if at > until {
+            break;
+        }
+        i.handle(t(at), Input::Timeout);
+        out.extend(drain(i).into_iter().filter_map(|a| match a {
+            Action::SendGratuitousArp { repeat } => Some((at, repeat)),
+            _ => None,
+        }));
+    }
+    out
+}
+
+const REFRESH: Tuning = Tuning {
+    garp_master_refresh_us: 10 * S,
+    garp_master_refresh_repeat: 2,
+    lower_prio_no_advert: false,
+    higher_prio_send_advert: false,
+    garp_lower_prio_repeat: 0,
+    garp_lower_prio_delay_us: 0,
+    owner_ignore_adverts: false,
+    sync_member: false,
+};
+
+#[test]
+fn garp_master_refresh_starts_after_the_delayed_burst_and_stops_with_master() -> TestResult {
+    const M: u64 = 3_609_375;
+    let mut i = tuned_master(REFRESH);
+    assert_eq!(
+        garps_until(&mut i, M + 36 * S),
+        [
+            (M + 5 * S, 5),
+            (M + 15 * S, 2),
+            (M + 25 * S, 2),
+            (M + 35 * S, 2)
+        ]
+    );
+    // Leaving MASTER cancels the refresh: only the down timer is left.
+    Peer::new(HIGHER_IP, 2, 150, 100)?.send(&mut i, M + 36 * S)?;
+    assert_eq!(i.state(), State::Backup);
+    assert_eq!(i.poll_timeout(), Some(t(M + 36 * S + 3_609_375)));
+    let _ = drain(&mut i);
+    // Becoming MASTER again restarts the schedule from the new transition.
+    let again = M + 36 * S + 3_609_375;
+    i.handle(t(again), Input::Timeout);
+    assert_eq!(i.state(), State::Master);
+    let _ = drain(&mut i);
+    assert_eq!(
+        garps_until(&mut i, again + 15 * S),
+        [(again + 5 * S, 5), (again + 15 * S, 2)]
+    );
+    Ok(())
+}
+
+#[test]
+fn garp_master_refresh_without_delay_starts_after_one_period() {
+    let mut c = cfg(2, 100);
+    c.garp_master_delay_us = 0;
+    let mut i = Instance::with_tuning(c, REFRESH);
+    i.handle(t(0), Input::Startup);
+    i.handle(t(3_609_375), Input::Timeout);
+    let first = drain(&mut i);
+    assert_eq!(
+        first
+            .iter()
+            .filter(|a| matches!(a, Action::SendGratuitousArp { .. }))
+            .count(),
+        1,
+        "no delayed second burst with garp_master_delay 0"
+    );
+    assert_eq!(
+        garps_until(&mut i, 3_609_375 + 20 * S),
+        [(3_609_375 + 10 * S, 2), (3_609_375 + 20 * S, 2)]
+    );
+}
+
+#[test]
+fn garp_master_refresh_off_and_stalls() {
+    // Zero repeat disables the refresh as a zero period does.
+    for tuning in [
+        Tuning {
+            garp_master_refresh_repeat: 0,
+            ..REFRESH
+        },
+        Tuning {
+            garp_master_refresh_us: 0,
+            ..REFRESH
+        },
+    ] {
+        let mut i = tuned_master(tuning);
+        assert_eq!(garps_until(&mut i, 60 * S), [(3_609_375 + 5 * S, 5)]);
+    }
+    // A stalled daemon gets one burst, not one per missed period, and the
+    // next is a full period later.
+    let mut i = tuned_master(REFRESH);
+    let late = 3_609_375 + 47 * S;
+    i.handle(t(late), Input::Timeout);
+    let burst: Vec<_> = drain(&mut i)
+        .into_iter()
+        .filter(|a| matches!(a, Action::SendGratuitousArp { .. }))
+        .collect();
+    assert_eq!(
+        burst,
+        [
+            Action::SendGratuitousArp { repeat: 5 },
+            Action::SendGratuitousArp { repeat: 2 }
+        ]
+    );
+    assert_eq!(garps_until(&mut i, late + 10 * S), [(late + 10 * S, 2)]);
 }

@@ -84,6 +84,8 @@ impl Lan {
                     n.has_vips = false;
                 }
                 Action::SendGratuitousArp { .. } => assert!(n.has_vips),
+                Action::WantMaster => panic!("WantMaster from an instance outside any sync group"),
+                Action::MasterRxLowerPriority { .. } => assert_eq!(n.reported, State::Master),
                 Action::StateChanged {
                     from, to, reason, ..
                 } => {

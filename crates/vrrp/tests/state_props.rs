@@ -7,7 +7,8 @@ use std::net::Ipv4Addr;
 use proptest::prelude::*;
 use vrrp::packet::{decode_vrrp, encode_vrrp};
 use vrrp::{
-    Action, AuthData, Input, Instance, InstanceConfig, State, Timestamp, Tuning, VRRP_MCAST_V4,
+    Action, AuthData, Input, Instance, InstanceConfig, State, StateChangeReason, Timestamp, Tuning,
+    VRRP_MCAST_V4,
 };
 
 const LOCAL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 10);
@@ -44,6 +45,11 @@ enum Op {
         dt: u64,
         on: bool,
     },
+    /// The daemon's sync group moves the instance.
+    Sync {
+        dt: u64,
+        master: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -61,6 +67,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u64..2_000_000).prop_map(|dt| Op::Startup { dt }),
         1 => any::<u8>().prop_map(|prio| Op::SetPriority { prio }),
         2 => (0u64..2_000_000, any::<bool>()).prop_map(|(dt, on)| Op::Fault { dt, on }),
+        2 => (0u64..2_000_000, any::<bool>()).prop_map(|(dt, master)| Op::Sync { dt, master }),
     ]
 }
 
@@ -71,14 +78,22 @@ fn tuning() -> impl Strategy<Value = Tuning> {
         0u32..3,
         0u64..4_000_000,
         any::<bool>(),
+        prop_oneof![Just(0u64), 1u64..8_000_000],
+        0u32..3,
+        any::<bool>(),
     )
-        .prop_map(|(no_adv, send_adv, repeat, delay, owner_ignore)| Tuning {
-            lower_prio_no_advert: no_adv,
-            higher_prio_send_advert: send_adv,
-            garp_lower_prio_repeat: repeat,
-            garp_lower_prio_delay_us: delay,
-            owner_ignore_adverts: owner_ignore,
-        })
+        .prop_map(
+            |(no_adv, send_adv, repeat, delay, owner_ignore, refresh, refresh_rep, sync)| Tuning {
+                lower_prio_no_advert: no_adv,
+                higher_prio_send_advert: send_adv,
+                garp_lower_prio_repeat: repeat,
+                garp_lower_prio_delay_us: delay,
+                owner_ignore_adverts: owner_ignore,
+                garp_master_refresh_us: refresh,
+                garp_master_refresh_repeat: refresh_rep,
+                sync_member: sync,
+            },
+        )
 }
 
 fn config() -> impl Strategy<Value = InstanceConfig> {
@@ -138,7 +153,20 @@ impl Observer {
                     prop_assert!(self.vips);
                     prop_assert!(repeat > 0);
                 }
-                Action::StateChanged { from, to, .. } => {
+                Action::WantMaster => {
+                    prop_assert!(inst.tuning().sync_member, "WantMaster from a non-member");
+                    prop_assert_eq!(self.state, State::Backup);
+                }
+                Action::MasterRxLowerPriority { priority, .. } => {
+                    prop_assert_eq!(self.state, State::Master);
+                    prop_assert!(priority > 0 && priority <= inst.priority());
+                }
+                Action::StateChanged {
+                    from, to, reason, ..
+                } => {
+                    if to == State::Master && inst.tuning().sync_member {
+                        prop_assert_eq!(reason, StateChangeReason::SyncGroup);
+                    }
                     prop_assert_eq!(from, self.state);
                     prop_assert_ne!(from, to);
                     left_master |= from == State::Master;
@@ -148,6 +176,9 @@ impl Observer {
         }
         prop_assert_eq!(self.state, inst.state());
         prop_assert_eq!(self.vips, inst.state() == State::Master);
+        if !inst.tuning().sync_member {
+            prop_assert_eq!(inst.wants_master(), inst.state() == State::Master);
+        }
         if sent_positive {
             // Only a MASTER advertises (higher_prio_send_advert: just before
             // it yields).
@@ -225,6 +256,18 @@ proptest! {
                     } else {
                         prop_assert_ne!(inst.state(), State::Fault);
                     }
+                }
+                Op::Sync { dt, master } => {
+                    now += dt;
+                    let before = inst.state();
+                    let input = if master { Input::SyncMaster } else { Input::SyncBackup };
+                    inst.handle(Timestamp::from_micros(now), input);
+                    let expected = match (before, master) {
+                        (State::Backup, true) => State::Master,
+                        (State::Master, false) => State::Backup,
+                        (s, _) => s,
+                    };
+                    prop_assert_eq!(inst.state(), expected);
                 }
             }
             obs.drain(&mut inst)?;

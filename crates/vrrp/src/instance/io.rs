@@ -27,6 +27,16 @@ pub enum Input<'a> {
     /// interface or an unweighted tracker is down (keepalived's FAULT), `false`
     /// when every fault has cleared. Repeating the current value is a no-op.
     Fault(bool),
+    /// Sync group: the group decided to go MASTER (every member wants it, see
+    /// [`super::Instance::wants_master`]). A BACKUP becomes MASTER at once with
+    /// [`super::StateChangeReason::SyncGroup`]; a no-op in any other state
+    /// (INIT is not running, FAULT must clear first, MASTER already is).
+    SyncMaster,
+    /// Sync group: another member went BACKUP, so this one must too. A MASTER
+    /// drops its VIPs and becomes BACKUP with a full Master_Down_Interval and
+    /// [`super::StateChangeReason::SyncGroup`], without a priority-0 advert
+    /// (keepalived sends none here); a no-op in any other state.
+    SyncBackup,
 }
 
 /// Work for the daemon, drained in order from [`super::Instance::poll_action`].
@@ -42,6 +52,16 @@ pub enum Action {
     RemoveVips,
     /// One burst: `repeat` gratuitous ARPs for every VIP.
     SendGratuitousArp { repeat: u32 },
+    /// Sync-group member ([`super::Tuning::sync_member`]) in BACKUP: this
+    /// instance would now become MASTER (its down timer ran out) but leaves
+    /// the decision to the group. Repeated at every further expiry while the
+    /// wish stands; [`super::Instance::wants_master`] gives the current value.
+    WantMaster,
+    /// A MASTER heard a losing advert (lower priority, or equal priority from
+    /// a lower address) and kept MASTER: keepalived runs
+    /// `notify_master_rx_lower_pri` and writes `MASTER_RX_LOWER_PRI` to the
+    /// notify FIFO. Emitted after the answering advert and GARPs.
+    MasterRxLowerPriority { src: Ipv4Addr, priority: u8 },
     /// Emitted for every transition, after the actions that implement it.
     StateChanged {
         from: State,

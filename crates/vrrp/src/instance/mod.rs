@@ -60,6 +60,11 @@ pub struct Instance {
     garp_at: Option<Timestamp>,
     /// MASTER: the delayed GARP burst after hearing a losing advert.
     garp_lower_at: Option<Timestamp>,
+    /// MASTER: the next periodic `garp_master_refresh` burst.
+    garp_refresh_at: Option<Timestamp>,
+    /// BACKUP sync-group member: it would be MASTER if it were on its own,
+    /// and has told the daemon so ([`Action::WantMaster`]).
+    wants_master: bool,
     tuning: Tuning,
     /// Source and priority of the last accepted advert from a master.
     master: Option<(Ipv4Addr, u8)>,
@@ -88,6 +93,8 @@ impl Instance {
             advert_at: None,
             garp_at: None,
             garp_lower_at: None,
+            garp_refresh_at: None,
+            wants_master: false,
             tuning: Tuning::default(),
             master: None,
             faulted: false,
@@ -148,6 +155,14 @@ impl Instance {
         &self.stats
     }
 
+    /// keepalived's `wantstate == MASTER`, which a sync group checks on every
+    /// member before moving the group to MASTER: true while MASTER, and while
+    /// a BACKUP sync member's down timer has run out with no better or equal
+    /// master heard since (see [`Action::WantMaster`]).
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || self.wants_master
+    }
+
     /// Source address and priority of the last accepted master advert.
     pub fn current_master(&self) -> Option<(Ipv4Addr, u8)> {
         self.master
@@ -194,6 +209,7 @@ impl Instance {
             self.advert_at,
             self.garp_at,
             self.garp_lower_at,
+            self.garp_refresh_at,
         ]
         .into_iter()
         .flatten()
@@ -234,6 +250,34 @@ impl Instance {
             Input::Timeout => self.timeout(now),
             Input::Shutdown => self.shutdown(),
             Input::Fault(on) => self.fault(now, on),
+            Input::SyncMaster => self.sync_master(now),
+            Input::SyncBackup => self.sync_backup(now),
+        }
+    }
+
+    /// The group goes MASTER: only a running BACKUP follows.
+    fn sync_master(&mut self, now: Timestamp) {
+        if self.state == State::Backup {
+            self.become_master(now, StateChangeReason::SyncGroup);
+        } else {
+            tracing::debug!(instance = %self.cfg.name, state = %self.state, "sync master ignored");
+        }
+    }
+
+    /// The group goes BACKUP: a MASTER steps down quietly (no priority-0
+    /// advert, as keepalived's `vrrp_sync_backup`), so the peers take over
+    /// only through their own down timers and group logic.
+    fn sync_backup(&mut self, now: Timestamp) {
+        if self.state == State::Master {
+            self.actions.push_back(Action::RemoveVips);
+            self.stats.released_master += 1;
+            self.enter_backup(
+                now,
+                self.master_down_interval_us(),
+                StateChangeReason::SyncGroup,
+            );
+        } else {
+            tracing::debug!(instance = %self.cfg.name, state = %self.state, "sync backup ignored");
         }
     }
 
@@ -266,7 +310,12 @@ impl Instance {
             (State::Fault, false) => {
                 self.master_adver_int_us = self.cfg.advert_int_us;
                 if self.cfg.priority == 255 && self.cfg.start_as_master {
-                    self.become_master(now, StateChangeReason::FaultCleared);
+                    if self.tuning.sync_member {
+                        // Ask the group at once (keepalived's 1 µs timer).
+                        self.enter_backup(now, 0, StateChangeReason::FaultCleared);
+                    } else {
+                        self.become_master(now, StateChangeReason::FaultCleared);
+                    }
                 } else {
                     let down = self.master_down_interval_us();
                     self.enter_backup(now, down, StateChangeReason::FaultCleared);
@@ -289,11 +338,18 @@ impl Instance {
             self.push_state_change(State::Initialize, StateChangeReason::Fault);
             return;
         }
-        if self.cfg.priority == 255 && self.cfg.start_as_master {
+        let owner_master = self.cfg.priority == 255 && self.cfg.start_as_master;
+        if owner_master && !self.tuning.sync_member {
             self.become_master(now, StateChangeReason::OwnerStartup);
             return;
         }
-        let down = if self.cfg.start_as_master {
+        let down = if owner_master {
+            // A sync member asks the group straight away (keepalived's 1 µs
+            // down timer); a group mixing owners and non-owners therefore
+            // does not start as MASTER at once, it waits for the
+            // non-owners' own timers.
+            0
+        } else if self.cfg.start_as_master {
             // keepalived: one interval plus the minimum skew, so a configured
             // MASTER takes over after about one interval of silence.
             self.cfg.advert_int_us.saturating_add(timing::skew_us(
@@ -335,7 +391,11 @@ impl Instance {
                         (DownCause::MasterDown, true) => StateChangeReason::PreemptLowerPriority,
                         (DownCause::MasterDown, false) => StateChangeReason::MasterDownTimerExpired,
                     };
-                    self.become_master(now, reason);
+                    if self.tuning.sync_member {
+                        self.want_master(now, reason);
+                    } else {
+                        self.become_master(now, reason);
+                    }
                 }
             }
             State::Master => {
@@ -352,6 +412,20 @@ impl Instance {
                     self.garp_lower_at = None;
                     self.actions.push_back(Action::SendGratuitousArp {
                         repeat: self.tuning.garp_lower_prio_repeat,
+                    });
+                }
+                if let Some(due) = self.garp_refresh_at.filter(|at| *at <= now) {
+                    self.actions.push_back(Action::SendGratuitousArp {
+                        repeat: self.tuning.garp_master_refresh_repeat,
+                    });
+                    let period = self.tuning.garp_master_refresh_us;
+                    let next = due.add_micros(period);
+                    // Same drift rule as the advert timer: keep the phase,
+                    // but never burst to catch up after a stall.
+                    self.garp_refresh_at = Some(if next > now {
+                        next
+                    } else {
+                        now.add_micros(period)
                     });
                 }
             }
@@ -471,6 +545,10 @@ impl Instance {
         }
         self.master = Some((src, adv.priority));
         self.arm_down(now, self.master_down_interval_us());
+        if self.wants_master {
+            tracing::debug!(instance = %self.cfg.name, %src, "master heard: no longer wants MASTER");
+            self.wants_master = false;
+        }
     }
 
     /// RFC 5798 §6.4.3 with keepalived's "forcing new election" (reference §3.7).
@@ -517,6 +595,10 @@ impl Instance {
                         self.garp_lower_at = Some(now.add_micros(delay));
                     }
                 }
+                self.actions.push_back(Action::MasterRxLowerPriority {
+                    src,
+                    priority: adv.priority,
+                });
             }
         }
     }
@@ -537,9 +619,25 @@ impl Instance {
                 self.garp_at = Some(now.add_micros(self.cfg.garp_master_delay_us));
             }
         }
+        if self.tuning.garp_master_refresh_us > 0 && self.tuning.garp_master_refresh_repeat > 0 {
+            self.garp_refresh_at = Some(
+                now.add_micros(self.cfg.garp_master_delay_us)
+                    .add_micros(self.tuning.garp_master_refresh_us),
+            );
+        }
         self.advert_at = Some(now.add_micros(self.cfg.advert_int_us));
         self.stats.became_master += 1;
         self.push_state_change(from, reason);
+    }
+
+    /// A sync member would go MASTER (`reason`) but the group decides: record
+    /// the wish, tell the daemon, and re-arm the down timer so the wish is
+    /// repeated if nothing changes (keepalived re-runs its down timer too).
+    fn want_master(&mut self, now: Timestamp, reason: StateChangeReason) {
+        tracing::debug!(instance = %self.cfg.name, %reason, "sync member wants MASTER");
+        self.wants_master = true;
+        self.actions.push_back(Action::WantMaster);
+        self.arm_down(now, self.master_down_interval_us());
     }
 
     fn enter_backup(&mut self, now: Timestamp, down_us: u64, reason: StateChangeReason) {
@@ -597,7 +695,9 @@ impl Instance {
         self.advert_at = None;
         self.garp_at = None;
         self.garp_lower_at = None;
+        self.garp_refresh_at = None;
         self.preempt_until = None;
+        self.wants_master = false;
         self.ignored_lower = false;
         self.down_cause = DownCause::MasterDown;
     }

@@ -63,6 +63,9 @@ pub enum StateChangeReason {
     Fault,
     /// Every fault cleared.
     FaultCleared,
+    /// The daemon's sync-group logic moved the instance
+    /// ([`super::Input::SyncMaster`] / [`super::Input::SyncBackup`]).
+    SyncGroup,
 }
 
 impl fmt::Display for StateChangeReason {
@@ -80,6 +83,7 @@ impl fmt::Display for StateChangeReason {
             StateChangeReason::Shutdown => "shutdown",
             StateChangeReason::Fault => "fault (interface or tracker down)",
             StateChangeReason::FaultCleared => "fault cleared",
+            StateChangeReason::SyncGroup => "sync group",
         })
     }
 }

@@ -1,9 +1,8 @@
-//! Optional keepalived knobs beyond the core RFC behaviour. They live apart
-//! from [`super::InstanceConfig`] so that adding one never breaks code that
-//! builds a configuration literal.
+//! keepalived options that change the protocol engine's behaviour beyond
+//! RFC 5798. They have no place in [`super::InstanceConfig`] (which mirrors
+//! the RFC's per-instance variables), and all default to "off".
 
-/// keepalived per-instance options that change how a MASTER reacts to other
-/// routers' adverts. The default is plain RFC 5798 plus keepalived's "forcing
+/// Optional keepalived behaviours. The default is RFC 5798 plus keepalived's "forcing
 /// new election" advert, i.e. what [`super::Instance::new`] gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tuning {
@@ -23,4 +22,19 @@ pub struct Tuning {
     /// `owner_ignore_adverts`: an address owner (priority 255) drops every
     /// advert it receives. Ignored for non-owners.
     pub owner_ignore_adverts: bool,
+    /// `garp_master_refresh`: while MASTER, repeat a GARP burst this often, so
+    /// that switches and hosts whose caches expired keep pointing at us
+    /// (0 = off). The first refresh is due `garp_master_delay + refresh` after
+    /// becoming MASTER, i.e. one period after the delayed second burst.
+    pub garp_master_refresh_us: u64,
+    /// `garp_master_refresh_repeat`: GARPs per VIP in each refresh burst.
+    /// keepalived's default is 1; 0 disables the refresh like a zero period.
+    pub garp_master_refresh_repeat: u32,
+    /// The instance belongs to a `vrrp_sync_group`. It then never becomes
+    /// MASTER on its own: where it would (down timer expiry, preemption,
+    /// priority-0 skew, owner start-up) it emits
+    /// [`super::Action::WantMaster`] and waits for the daemon's group logic to
+    /// feed [`super::Input::SyncMaster`], because keepalived moves a group to
+    /// MASTER only when every member wants it.
+    pub sync_member: bool,
 }
