@@ -32,6 +32,21 @@ enum Owner {
     Tracker(usize),
 }
 
+/// What a sync-group member did that its group reacts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupEvent {
+    /// The member entered a state (notified at group level once).
+    Entered(usize, NotifyState),
+    /// The member wants to become MASTER.
+    WantMaster(usize),
+    /// The member left MASTER for BACKUP on its own (a better master): the
+    /// others follow.
+    Yielded(usize),
+    /// The member, as MASTER, heard a losing advert: members with
+    /// `garp_lower_prio_repeat` send their GARPs too.
+    RxLowerPriority(usize),
+}
+
 /// A `vrrp_sync_group` at run time.
 pub struct GroupRt {
     /// The configuration (name, members, notify scripts).
@@ -172,8 +187,8 @@ pub struct Engine {
     fifos: Vec<FifoWriter>,
     /// Notify scripts still running, reaped as they finish.
     children: Vec<Child>,
-    /// State changes of sync-group members not yet handled at group level.
-    transitions: Vec<(usize, NotifyState)>,
+    /// Events of sync-group members not yet handled at group level.
+    transitions: Vec<GroupEvent>,
 }
 
 impl Engine {
@@ -565,29 +580,84 @@ impl Engine {
         self.group_transitions(now);
     }
 
-    /// Group-level consequences of member state changes: the group's
-    /// notification when the group enters a new state.
-    fn group_transitions(&mut self, _now: Timestamp) {
+    /// Group-level consequences of member events (reference §3.13): the
+    /// group goes MASTER only when every member wants to, a member yielding
+    /// to a better master pulls the others to BACKUP, and the group's
+    /// notification runs once per group state.
+    fn group_transitions(&mut self, now: Timestamp) {
         while !self.transitions.is_empty() {
-            let (i, state) = self.transitions.remove(0);
+            let ev = self.transitions.remove(0);
+            let i = match ev {
+                GroupEvent::Entered(i, _)
+                | GroupEvent::WantMaster(i)
+                | GroupEvent::Yielded(i)
+                | GroupEvent::RxLowerPriority(i) => i,
+            };
             let Some(g) = self.instances.get(i).and_then(|inst| inst.group) else {
                 continue;
             };
-            let Engine {
-                groups,
-                fifos,
-                children,
-                ..
-            } = self;
-            let Some(group) = groups.get_mut(g) else {
-                continue;
+            let members = match self.groups.get(g) {
+                Some(group) => group.members.clone(),
+                None => continue,
             };
-            if state == NotifyState::Init || group.notified == Some(state) {
-                continue;
+            match ev {
+                GroupEvent::Entered(_, state) => {
+                    let Engine {
+                        groups,
+                        fifos,
+                        children,
+                        ..
+                    } = self;
+                    let Some(group) = groups.get_mut(g) else {
+                        continue;
+                    };
+                    if state == NotifyState::Init || group.notified == Some(state) {
+                        continue;
+                    }
+                    group.notified = Some(state);
+                    info!(
+                        group = %group.config.name,
+                        "VRRP_Group({}) Syncing instances to {} state",
+                        group.config.name,
+                        state.word().unwrap_or("INIT")
+                    );
+                    notify_group(group, state, fifos, children);
+                }
+                GroupEvent::WantMaster(_) => {
+                    let all = members.iter().all(|&m| {
+                        self.instances
+                            .get(m)
+                            .is_some_and(|inst| inst.vrrp.wants_master())
+                    });
+                    if all {
+                        for m in members {
+                            self.feed(m, now, Input::SyncMaster);
+                        }
+                    }
+                }
+                GroupEvent::Yielded(_) => {
+                    for m in members.into_iter().filter(|&m| m != i) {
+                        self.feed(m, now, Input::SyncBackup);
+                    }
+                }
+                GroupEvent::RxLowerPriority(_) => {
+                    let Engine {
+                        instances,
+                        ifaces,
+                        stats,
+                        ..
+                    } = self;
+                    for m in members.into_iter().filter(|&m| m != i) {
+                        let Some(inst) = instances.get(m) else {
+                            continue;
+                        };
+                        let repeat = inst.vrrp.tuning().garp_lower_prio_repeat;
+                        if repeat > 0 && inst.vrrp.state() == State::Master {
+                            send_garps(inst, ifaces, stats, repeat);
+                        }
+                    }
+                }
             }
-            group.notified = Some(state);
-            info!(group = %group.config.name, "VRRP_Group({}) Syncing instances to {state:?} state", group.config.name);
-            notify_group(group, state, fifos, children);
         }
     }
 
@@ -642,10 +712,26 @@ impl Engine {
                 Action::SendGratuitousArp { repeat } => {
                     send_garps(inst, ifaces, stats, repeat);
                 }
-                // Not wired yet (lead): WantMaster only comes from sync-group
-                // members (Tuning::sync_member, unset here); MasterRxLowerPriority
-                // should run notify_master_rx_lower_pri / FIFO MASTER_RX_LOWER_PRI.
-                Action::WantMaster | Action::MasterRxLowerPriority { .. } => {}
+                Action::WantMaster => {
+                    if inst.group.is_some() {
+                        transitions.push(GroupEvent::WantMaster(i));
+                    }
+                }
+                Action::MasterRxLowerPriority { src, priority } => {
+                    let name = &inst.vrrp.config().name;
+                    debug!(%src, priority, "({name}) MASTER received a lower-priority advert");
+                    let n = Notification::MasterRxLowerPri {
+                        name: name.clone(),
+                        priority: inst.vrrp.priority(),
+                    };
+                    run_scripts(&n.instance_scripts(&inst.notify), name, children);
+                    for f in fifos.iter_mut() {
+                        let _ = f.notify(&n);
+                    }
+                    if inst.group.is_some() {
+                        transitions.push(GroupEvent::RxLowerPriority(i));
+                    }
+                }
                 Action::StateChanged {
                     from,
                     to,
@@ -668,7 +754,13 @@ impl Engine {
                     };
                     notify(inst, state, priority, fifos, children);
                     if inst.group.is_some() {
-                        transitions.push((i, state));
+                        transitions.push(GroupEvent::Entered(i, state));
+                        if from == State::Master
+                            && to == State::Backup
+                            && reason != vrrp::StateChangeReason::SyncGroup
+                        {
+                            transitions.push(GroupEvent::Yielded(i));
+                        }
                     }
                 }
             }
@@ -692,17 +784,11 @@ fn notify(
         priority,
     }
     .resolve(&inst.notify);
-    for run in n.instance_scripts(&inst.notify) {
-        match run.spawn() {
-            Ok(child) => children.push(child),
-            Err(e) => warn!(
-                instance = %inst.vrrp.config().name,
-                script = ?run.argv,
-                error = %e,
-                "cannot run notify script"
-            ),
-        }
-    }
+    run_scripts(
+        &n.instance_scripts(&inst.notify),
+        &inst.vrrp.config().name,
+        children,
+    );
     for f in fifos.iter_mut() {
         let _ = f.notify(&n);
     }
@@ -720,19 +806,25 @@ fn notify_group(
         name: group.config.name.clone(),
         state,
     };
-    for run in n.group_scripts(&group.config) {
+    run_scripts(&n.group_scripts(&group.config), &group.config.name, children);
+    for f in fifos.iter_mut() {
+        let _ = f.notify(&n);
+    }
+}
+
+/// Starts notify scripts in the background; a failure to start one is
+/// logged with the instance or group it belongs to.
+fn run_scripts(runs: &[crate::notify::ScriptRun], owner: &str, children: &mut Vec<Child>) {
+    for run in runs {
         match run.spawn() {
             Ok(child) => children.push(child),
             Err(e) => warn!(
-                group = %group.config.name,
+                owner,
                 script = ?run.argv,
                 error = %e,
                 "cannot run notify script"
             ),
         }
-    }
-    for f in fifos.iter_mut() {
-        let _ = f.notify(&n);
     }
 }
 

@@ -470,6 +470,12 @@ fn build_instance(
         garp_lower_prio_repeat: inst.opts.garp_lower_prio_repeat,
         garp_lower_prio_delay_us: u64::from(inst.opts.garp_lower_prio_delay_s) * 1_000_000,
         owner_ignore_adverts: inst.opts.owner_ignore_adverts,
+        garp_master_refresh_us: u64::from(inst.opts.garp_master_refresh_s) * 1_000_000,
+        garp_master_refresh_repeat: inst.opts.garp_master_refresh_repeat.max(1),
+        sync_member: config
+            .sync_groups
+            .iter()
+            .any(|g| g.members.contains(&inst.name)),
     };
     debug!(instance = %inst.name, iface = %ifname, %src, "instance configured");
     Ok(InstanceRt::new(
