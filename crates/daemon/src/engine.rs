@@ -6,7 +6,7 @@
 //! It is deliberately free of async code so the hot paths (one packet, one timer)
 //! are plain function calls with no allocation.
 
-use crate::garp::{build_garp, GARP_FRAME_LEN};
+use crate::garp::{build_garp, GarpPacer, GARP_FRAME_LEN};
 use crate::netlink::AddrSpec;
 use crate::notify::{FifoWriter, Notification, NotifyState};
 use crate::priority::{PriorityState, TrackerId};
@@ -30,6 +30,8 @@ enum Owner {
     Instance(usize),
     /// A process tracker (index into `Engine::sources`).
     Tracker(usize),
+    /// The next paced gratuitous ARP.
+    Garp,
 }
 
 /// What a sync-group member did that its group reacts to.
@@ -189,6 +191,11 @@ pub struct Engine {
     children: Vec<Child>,
     /// Events of sync-group members not yet handled at group level.
     transitions: Vec<GroupEvent>,
+    /// Gratuitous ARPs waiting for their turn (`vrrp_garp_interval`,
+    /// `garp_group`); keyed by index into `ifaces`.
+    garps: GarpPacer,
+    /// The GARP deadline in the timer queue.
+    garp_scheduled: Option<Timestamp>,
 }
 
 impl Engine {
@@ -214,6 +221,8 @@ impl Engine {
             fifos: Vec::new(),
             children: Vec::new(),
             transitions: Vec::new(),
+            garps: GarpPacer::new(0),
+            garp_scheduled: None,
         };
         for (i, inst) in engine.instances.iter().enumerate() {
             let vrid = usize::from(inst.vrrp.config().vrid);
@@ -513,6 +522,43 @@ impl Engine {
         self.feed(idx as usize, now, input);
     }
 
+    /// Paces gratuitous ARPs: `default_us` between two on one interface
+    /// (`vrrp_garp_interval`), with per-interface overrides (`garp_group`).
+    pub fn set_garp_intervals(&mut self, default_us: u64, per_iface: &[(String, u64)]) {
+        let mut p = GarpPacer::new(default_us);
+        for (name, us) in per_iface {
+            if let Some(i) = self.ifaces.iter().position(|f| &f.name == name) {
+                p.set_interval(i as u32, *us);
+            }
+        }
+        self.garps = p;
+    }
+
+    /// Sends the gratuitous ARPs that are due, and queues the next deadline.
+    fn flush_garps(&mut self, now: Timestamp) {
+        let mut frame = [0u8; GARP_FRAME_LEN];
+        while let Some((iface, addr)) = self.garps.poll_send(now.as_micros()) {
+            let Some(ifc) = self.ifaces.get(iface as usize) else {
+                continue;
+            };
+            let Some(pkt) = ifc.packet.as_ref() else {
+                continue;
+            };
+            build_garp(&mut frame, ifc.mac, addr);
+            if let Err(e) = pkt.send_broadcast(&frame) {
+                self.stats.send_errors += 1;
+                debug!(iface = %ifc.name, error = %e, "cannot send gratuitous ARP");
+            }
+        }
+        let next = self.garps.poll_timeout().map(Timestamp::from_micros);
+        if next != self.garp_scheduled {
+            self.garp_scheduled = next;
+            if let Some(at) = next {
+                self.timers.push(Reverse((at, Owner::Garp)));
+            }
+        }
+    }
+
     /// Adds a notify FIFO (`notify_fifo`, `vrrp_notify_fifo`).
     pub fn add_fifo(&mut self, fifo: FifoWriter) {
         self.fifos.push(fifo);
@@ -551,6 +597,13 @@ impl Engine {
                     tracker.on_timeout(now.as_micros());
                     self.tracker_changed(t, now);
                 }
+                Owner::Garp => {
+                    if self.garp_scheduled != Some(deadline) {
+                        continue;
+                    }
+                    self.garp_scheduled = None;
+                    self.flush_garps(now);
+                }
             }
         }
     }
@@ -575,8 +628,9 @@ impl Engine {
             return;
         };
         inst.vrrp.handle(now, input);
-        self.run_actions(i);
+        self.run_actions(i, now);
         self.reschedule(i);
+        self.flush_garps(now);
         self.group_transitions(now);
     }
 
@@ -642,10 +696,7 @@ impl Engine {
                 }
                 GroupEvent::RxLowerPriority(_) => {
                     let Engine {
-                        instances,
-                        ifaces,
-                        stats,
-                        ..
+                        instances, garps, ..
                     } = self;
                     for m in members.into_iter().filter(|&m| m != i) {
                         let Some(inst) = instances.get(m) else {
@@ -653,9 +704,10 @@ impl Engine {
                         };
                         let repeat = inst.vrrp.tuning().garp_lower_prio_repeat;
                         if repeat > 0 && inst.vrrp.state() == State::Master {
-                            send_garps(inst, ifaces, stats, repeat);
+                            queue_garps(inst, garps, repeat, now);
                         }
                     }
+                    self.flush_garps(now);
                 }
             }
         }
@@ -674,7 +726,7 @@ impl Engine {
         }
     }
 
-    fn run_actions(&mut self, i: usize) {
+    fn run_actions(&mut self, i: usize, now: Timestamp) {
         let Engine {
             ifaces,
             instances,
@@ -686,6 +738,7 @@ impl Engine {
             fifos,
             children,
             transitions,
+            garps,
             ..
         } = self;
         let Some(inst) = instances.get_mut(i) else {
@@ -702,6 +755,12 @@ impl Engine {
                     }
                 }
                 Action::RemoveVips => {
+                    // GARPs still queued for these addresses are dropped.
+                    for vip in &inst.vips {
+                        if let IpAddr::V4(a) = vip.spec.addr {
+                            garps.cancel(vip.iface as u32, a);
+                        }
+                    }
                     if *shutting_down && *keep_vips_on_exit {
                         continue;
                     }
@@ -710,7 +769,7 @@ impl Engine {
                     }
                 }
                 Action::SendGratuitousArp { repeat } => {
-                    send_garps(inst, ifaces, stats, repeat);
+                    queue_garps(inst, garps, repeat, now);
                 }
                 Action::WantMaster => {
                     if inst.group.is_some() {
@@ -875,24 +934,20 @@ fn send_advert(
     }
 }
 
-fn send_garps(inst: &InstanceRt, ifaces: &[Iface], stats: &mut DispatchStats, repeat: u32) {
-    let mut frame = [0u8; GARP_FRAME_LEN];
-    for _ in 0..repeat {
-        for vip in &inst.vips {
-            let IpAddr::V4(addr) = vip.spec.addr else {
-                continue;
-            };
-            let Some(ifc) = ifaces.get(vip.iface) else {
-                continue;
-            };
-            let Some(pkt) = ifc.packet.as_ref() else {
-                continue;
-            };
-            build_garp(&mut frame, ifc.mac, addr);
-            if let Err(e) = pkt.send_broadcast(&frame) {
-                stats.send_errors += 1;
-                debug!(iface = %ifc.name, error = %e, "cannot send gratuitous ARP");
-            }
+/// Queues one burst: `repeat` rounds of a gratuitous ARP for every IPv4
+/// VIP (and excluded address), per interface, in keepalived's order.
+fn queue_garps(inst: &InstanceRt, garps: &mut GarpPacer, repeat: u32, now: Timestamp) {
+    let mut by_iface: Vec<(usize, Vec<Ipv4Addr>)> = Vec::new();
+    for vip in &inst.vips {
+        let IpAddr::V4(addr) = vip.spec.addr else {
+            continue;
+        };
+        match by_iface.iter_mut().find(|(i, _)| *i == vip.iface) {
+            Some((_, addrs)) => addrs.push(addr),
+            None => by_iface.push((vip.iface, vec![addr])),
         }
+    }
+    for (iface, addrs) in by_iface {
+        garps.push_burst(iface as u32, &addrs, repeat, now.as_micros());
     }
 }
