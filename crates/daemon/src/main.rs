@@ -10,6 +10,7 @@ mod notify;
 mod pidfile;
 mod priority;
 mod run;
+mod script;
 mod socket;
 mod sys;
 mod timer;
