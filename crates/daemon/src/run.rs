@@ -190,7 +190,43 @@ async fn run_async(
     }
 
     let mut instances = Vec::with_capacity(config.instances.len());
-    let Plan { mut sources, uses } = plan;
+    let Plan {
+        mut sources,
+        mut uses,
+    } = plan;
+    // vrrp_script: resolved and security-checked now. A refused script is
+    // removed from the instances that track it (keepalived: it then never
+    // causes FAULT); an insecure one without enable_script_security runs
+    // with a warning.
+    let mut scripts = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
+    for (si, src) in sources.iter().enumerate() {
+        let crate::tracking::Source::Script { index, name, .. } = src else {
+            continue;
+        };
+        let Some(def) = config.scripts.get(*index) else {
+            continue;
+        };
+        match crate::script::resolve_script(
+            def,
+            config.global.script_user.as_ref(),
+            config.global.enable_script_security,
+        ) {
+            Ok(r) => {
+                if let Some(why) = &r.insecure {
+                    warn!(script = %name, "vrrp_script '{name}': {why} (running it anyway: enable_script_security is off)");
+                }
+                scripts.push((si, r));
+            }
+            Err(e) => {
+                error!(script = %name, "vrrp_script '{name}': {e}: removed from every instance that tracks it");
+                refused.push(si);
+            }
+        }
+    }
+    for u in &mut uses {
+        u.retain(|t| !refused.contains(&t.source));
+    }
     // track_file: init_file values written, filesystems checked, and every
     // file's value read before any instance starts.
     let file_watcher = if config.track_files.is_empty() {
@@ -308,6 +344,25 @@ async fn run_async(
         )));
     }
 
+    for (source, script) in scripts {
+        let eng = engine.clone();
+        let wake = wake.clone();
+        readers.push(tokio::task::spawn_local(crate::script::run_loop(
+            script,
+            move |rep| {
+                if rep.changed.is_none() && !rep.first {
+                    return;
+                }
+                let mut e = eng.borrow_mut();
+                let before = e.next_deadline();
+                e.set_script_ok(source, rep.ok, clock.now());
+                let after = e.next_deadline();
+                if after.is_some() && (before.is_none() || after < before) {
+                    wake.notify_one();
+                }
+            },
+        )));
+    }
     if let Some(w) = file_watcher {
         readers.push(tokio::task::spawn_local(file_events(
             engine.clone(),
