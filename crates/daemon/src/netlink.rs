@@ -507,3 +507,336 @@ impl Netlink {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::routes::{RouteSpec, RuleSpec};
+    use keepalived_config::{
+        IpPrefix, Location, Metric, NextHop, Route, RouteTable, RouteType, Rule, RuleAction,
+    };
+    use serde_json::Value;
+    use std::future::Future;
+    use std::process::Command;
+    use std::time::Duration;
+
+    /// Runs `test` in a fresh network namespace: a thread of its own that
+    /// unshares CLONE_NEWNET (sockets it opens and processes it forks live
+    /// there), with a current-thread runtime like the daemon's. The
+    /// namespace vanishes with the thread.
+    pub(crate) fn in_netns<F, Fut>(test: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()>,
+    {
+        std::thread::spawn(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).expect("unshare netns");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(60), test())
+                    .await
+                    .expect("netns test timed out");
+            });
+        })
+        .join()
+        .expect("netns test failed");
+    }
+
+    /// Runs `ip ARGS` (in the calling thread's namespace) and returns stdout.
+    pub(crate) fn ip(args: &str) -> String {
+        let out = Command::new("ip")
+            .args(args.split_whitespace())
+            .output()
+            .expect("run ip");
+        assert!(
+            out.status.success(),
+            "ip {args}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf8")
+    }
+
+    fn ip_json(args: &str) -> Vec<Value> {
+        match serde_json::from_str(&ip(args)).expect("ip -j output is JSON") {
+            Value::Array(v) => v,
+            other => panic!("ip {args}: expected an array, got {other}"),
+        }
+    }
+
+    /// The test really is isolated: `ip` forked from this thread sees only
+    /// the new namespace's loopback, and so does our netlink socket.
+    async fn assert_fresh_namespace(nl: &Netlink) {
+        let names: Vec<String> = ip_json("-j link show")
+            .iter()
+            .filter_map(|l| l["ifname"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(names, vec!["lo".to_string()]);
+        let links = nl.links().await.expect("links");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].name, "lo");
+    }
+
+    fn pfx(s: &str) -> IpPrefix {
+        let (a, l) = s.split_once('/').expect("prefix");
+        IpPrefix {
+            addr: a.parse().expect("addr"),
+            len: l.parse().expect("len"),
+        }
+    }
+
+    fn routes_matching(dst: &str) -> Vec<Value> {
+        let mut all = ip_json("-j -4 route show table all");
+        all.extend(ip_json("-j -6 route show table all"));
+        all.into_iter().filter(|r| r["dst"] == dst).collect()
+    }
+
+    #[test]
+    fn routes_and_rules_in_kernel() {
+        in_netns(|| async {
+            let nl = Netlink::open().expect("netlink");
+            assert_fresh_namespace(&nl).await;
+            ip("link set lo up");
+            ip("link add veth0 type veth peer name veth1");
+            ip("link set veth0 up");
+            ip("link set veth1 up");
+            ip("addr add 198.51.100.2/24 dev veth0");
+            let names = nl.system_names().await.expect("names");
+
+            let loc = Location::default();
+            let mut via = Route::new(Some(pfx("192.0.2.0/24")), loc.clone());
+            via.via = Some("198.51.100.1".parse().expect("ip"));
+            via.dev = Some("veth0".into());
+            via.metric = Some(10);
+            via.mtu = Some(Metric {
+                value: 1400,
+                lock: true,
+            });
+            via.advmss = Some(Metric {
+                value: 1300,
+                lock: false,
+            });
+            let mut blackhole = Route::new(Some(pfx("203.0.113.0/24")), loc.clone());
+            blackhole.route_type = RouteType::Blackhole;
+            blackhole.table = Some(RouteTable::Id(100));
+            let mut multipath = Route::new(Some(pfx("203.0.113.0/24")), loc.clone());
+            multipath.nexthops = ["198.51.100.1", "198.51.100.3"]
+                .iter()
+                .zip([1u16, 2])
+                .map(|(gw, weight)| NextHop {
+                    via: Some(gw.parse().expect("ip")),
+                    dev: Some("veth0".into()),
+                    weight,
+                    onlink: false,
+                    location: loc.clone(),
+                })
+                .collect();
+            let mut v6 = Route::new(Some(pfx("2001:db8:1::/48")), loc.clone());
+            v6.route_type = RouteType::Unreachable;
+            let mut rule = Rule::new(loc.clone());
+            rule.from = Some(pfx("198.51.100.0/24"));
+            rule.action = Some(RuleAction::Table(RouteTable::Id(100)));
+            rule.priority = Some(100);
+
+            let routes: Vec<RouteSpec> = [&via, &blackhole, &multipath, &v6]
+                .into_iter()
+                .map(|r| RouteSpec::from_config(r, &names).expect("route converts"))
+                .collect();
+            let rule = RuleSpec::from_config(&rule, &names).expect("rule converts");
+
+            // Added twice: the second add finds them there and is fine.
+            for _ in 0..2 {
+                for r in &routes {
+                    nl.add_route(r).await.expect("add route");
+                }
+                nl.add_rule(&rule).await.expect("add rule");
+            }
+
+            let got = routes_matching("192.0.2.0/24");
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0]["gateway"], "198.51.100.1");
+            assert_eq!(got[0]["dev"], "veth0");
+            assert_eq!(got[0]["metric"], 10);
+            assert_eq!(got[0]["metrics"][0]["mtu"], 1400);
+            assert_eq!(got[0]["metrics"][0]["advmss"], 1300);
+            assert!(
+                ip("route show 192.0.2.0/24").contains("mtu lock 1400"),
+                "mtu is locked"
+            );
+            // `ip` omits the defaults: main table, protocol boot.
+            assert!(got[0].get("table").is_none(), "{got:?}");
+            assert!(got[0].get("protocol").is_none(), "{got:?}");
+
+            let got = routes_matching("203.0.113.0/24");
+            assert_eq!(got.len(), 2, "{got:?}");
+            let bh = got
+                .iter()
+                .find(|r| r["type"] == "blackhole")
+                .expect("blackhole route");
+            assert_eq!(bh["table"], "100");
+            let mp = got
+                .iter()
+                .find(|r| r.get("nexthops").is_some())
+                .expect("multipath route");
+            let hops = mp["nexthops"].as_array().expect("nexthops");
+            assert_eq!(hops.len(), 2);
+            assert_eq!(hops[0]["gateway"], "198.51.100.1");
+            assert_eq!(hops[0]["weight"], 1);
+            assert_eq!(hops[1]["gateway"], "198.51.100.3");
+            assert_eq!(hops[1]["weight"], 2);
+
+            let got = routes_matching("2001:db8:1::/48");
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0]["type"], "unreachable");
+
+            let rules: Vec<Value> = ip_json("-j rule show")
+                .into_iter()
+                .filter(|r| r["priority"] == 100)
+                .collect();
+            assert_eq!(rules.len(), 1, "{rules:?}");
+            assert_eq!(rules[0]["src"], "198.51.100.0");
+            assert_eq!(rules[0]["srclen"], 24);
+            assert_eq!(rules[0]["table"], "100");
+
+            // Deleted twice: the second finds nothing to delete and is fine.
+            for _ in 0..2 {
+                for r in &routes {
+                    nl.del_route(r).await.expect("del route");
+                }
+                nl.del_rule(&rule).await.expect("del rule");
+            }
+            for dst in ["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1::/48"] {
+                assert_eq!(routes_matching(dst), Vec::<Value>::new(), "{dst}");
+            }
+            assert!(!ip_json("-j rule show").iter().any(|r| r["priority"] == 100));
+            // Only what we added went away.
+            assert_eq!(routes_matching("198.51.100.0/24").len(), 1);
+        });
+    }
+
+    #[test]
+    fn route_errors_are_reported() {
+        in_netns(|| async {
+            let nl = Netlink::open().expect("netlink");
+            ip("link set lo up");
+            let names = nl.system_names().await.expect("names");
+            // A gateway with no route to it: the kernel refuses, and the
+            // error says which route.
+            let mut r = Route::new(Some(pfx("192.0.2.0/24")), Location::default());
+            r.via = Some("198.51.100.1".parse().expect("ip"));
+            let spec = RouteSpec::from_config(&r, &names).expect("converts");
+            let err = nl.add_route(&spec).await.expect_err("unreachable gateway");
+            assert!(err.to_string().contains("192.0.2.0/24"), "{err}");
+        });
+    }
+
+    /// Waits (at most 5 s) for an event matching `pred`, skipping others.
+    async fn wait_for(
+        mon: &mut LinkMonitor,
+        what: &str,
+        pred: impl Fn(&MonitorEvent) -> bool,
+    ) -> MonitorEvent {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, mon.next()).await {
+                Ok(Some(ev)) if pred(&ev) => return ev,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("monitor closed while waiting for {what}"),
+                Err(_) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    fn link_is(ev: &MonitorEvent, name: &str, up: bool, removed: bool) -> bool {
+        matches!(ev, MonitorEvent::Link(l) if l.name == name && l.up == up && l.removed == removed)
+    }
+
+    #[test]
+    fn link_monitor_follows_veth() {
+        in_netns(|| async {
+            let nl = Netlink::open().expect("netlink");
+            assert_fresh_namespace(&nl).await;
+            let mut mon = LinkMonitor::open(true).expect("monitor");
+
+            ip("link add veth0 type veth peer name veth1");
+            let ev = wait_for(&mut mon, "veth0 created, down", |e| {
+                link_is(e, "veth0", false, false)
+            })
+            .await;
+            let MonitorEvent::Link(created) = ev else {
+                unreachable!()
+            };
+            assert_eq!(created.kind, LinkEventKind::New);
+            let mac = created.mac.expect("veth has a MAC");
+            assert_ne!(mac, [0; 6]);
+
+            // One end up is not enough: no carrier until the peer is up.
+            ip("link set veth0 up");
+            let links = nl.links().await.expect("links");
+            let v0 = links.iter().find(|l| l.name == "veth0").expect("veth0");
+            assert!(!v0.up, "veth0 has no carrier yet: {v0:?}");
+            ip("link set veth1 up");
+            wait_for(&mut mon, "veth0 up", |e| link_is(e, "veth0", true, false)).await;
+            let links = nl.links().await.expect("links");
+            let v0 = links.iter().find(|l| l.name == "veth0").expect("veth0");
+            assert!(v0.up && !v0.removed, "{v0:?}");
+            assert_eq!(v0.index, created.index);
+            assert_eq!(v0.mac, Some(mac));
+
+            // Carrier loss (peer down) counts as down, as in keepalived.
+            ip("link set veth1 down");
+            wait_for(&mut mon, "veth0 carrier lost", |e| {
+                link_is(e, "veth0", false, false)
+            })
+            .await;
+            ip("link set veth1 up");
+            wait_for(&mut mon, "veth0 up again", |e| {
+                link_is(e, "veth0", true, false)
+            })
+            .await;
+
+            ip("addr add 192.0.2.1/24 dev veth0");
+            let ours: IpAddr = "192.0.2.1".parse().expect("ip");
+            // IPv6 link-local addresses come and go too; wait for ours.
+            let ev = wait_for(
+                &mut mon,
+                "address added",
+                |e| matches!(e, MonitorEvent::Addr(a) if a.addr == ours),
+            )
+            .await;
+            assert_eq!(
+                ev,
+                MonitorEvent::Addr(AddrEvent {
+                    index: created.index,
+                    addr: "192.0.2.1".parse().expect("ip"),
+                    prefix_len: 24,
+                    removed: false,
+                })
+            );
+
+            ip("link set veth0 down");
+            wait_for(&mut mon, "veth0 admin down", |e| {
+                link_is(e, "veth0", false, false)
+            })
+            .await;
+
+            ip("link del veth0");
+            let ev = wait_for(&mut mon, "veth0 removed", |e| {
+                link_is(e, "veth0", false, true)
+            })
+            .await;
+            let MonitorEvent::Link(gone) = ev else {
+                unreachable!()
+            };
+            assert_eq!(gone.kind, LinkEventKind::Del);
+            assert_eq!(gone.index, created.index);
+            wait_for(&mut mon, "veth1 removed", |e| {
+                link_is(e, "veth1", false, true)
+            })
+            .await;
+            assert_eq!(nl.links().await.expect("links").len(), 1);
+        });
+    }
+}
