@@ -9,6 +9,7 @@ mod netlink;
 mod notify;
 mod pidfile;
 mod priority;
+mod routes;
 mod run;
 mod script;
 mod socket;

@@ -1,14 +1,30 @@
-//! Everything keepalived-rs asks of the kernel through rtnetlink: interface lookup and
-//! adding/removing virtual addresses. Kept behind this one module so the rest of the
-//! daemon never sees netlink message types.
+//! Everything keepalived-rs asks of the kernel through rtnetlink: interface lookup,
+//! adding/removing virtual addresses, routes and rules, and watching links come and go.
+//! Kept behind this module (and `routes`, which builds the route/rule messages) so the
+//! rest of the daemon never sees netlink message types.
 
-use futures::TryStreamExt;
+use crate::routes::{RouteSpec, RtTables, RuleSpec, SystemNames};
+use futures::{StreamExt, TryStreamExt};
+use keepalived_config::RouteOp;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::LinkAttribute;
-use netlink_packet_route::AddressFamily;
+use netlink_packet_route::link::{
+    InfoData, InfoVrf, LinkAttribute, LinkFlags, LinkInfo as NlLinkInfo, LinkMessage,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL,
+    NLM_F_REQUEST,
+};
 use rtnetlink::Handle;
 use std::net::{IpAddr, Ipv4Addr};
+use tracing::debug;
 
+/// `-ENOENT`: the rule to delete is not there.
+#[allow(dead_code)] // wired into the engine by the lead
+const ENOENT: i32 = 2;
+/// `-ESRCH`: the route to delete is not there.
+#[allow(dead_code)] // wired into the engine by the lead
+const ESRCH: i32 = 3;
 /// `-EEXIST` from the kernel: the address is already there.
 const EEXIST: i32 = 17;
 /// `-EADDRNOTAVAIL`: the address to delete is not there.
@@ -175,4 +191,652 @@ fn address_message(spec: &AddrSpec) -> AddressMessage {
         msg.attributes.push(AddressAttribute::Label(label.clone()));
     }
     msg
+}
+
+/// Whether a link event reports a link that exists or one that was removed.
+#[allow(dead_code)] // wired into the engine by the lead
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkEventKind {
+    /// `RTM_NEWLINK`: the link appeared or changed (flags, name, address).
+    New,
+    /// `RTM_DELLINK`: the link is gone.
+    Del,
+}
+
+/// The state of one link, as keepalived judges interfaces: `up` only when the
+/// interface is administratively up (IFF_UP) *and* has carrier (IFF_RUNNING),
+/// so a cable pull counts as down.
+#[allow(dead_code)] // wired into the engine by the lead
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkEvent {
+    pub index: u32,
+    pub name: String,
+    pub up: bool,
+    /// The link no longer exists (`kind == Del`).
+    pub removed: bool,
+    /// The hardware address when it is an Ethernet-sized one.
+    pub mac: Option<[u8; 6]>,
+    pub kind: LinkEventKind,
+}
+
+#[allow(dead_code)] // wired into the engine by the lead
+impl LinkEvent {
+    fn from_message(msg: &LinkMessage, kind: LinkEventKind) -> Self {
+        let mut name = String::new();
+        let mut mac = None;
+        for attr in &msg.attributes {
+            match attr {
+                LinkAttribute::IfName(n) => name = n.clone(),
+                LinkAttribute::Address(bytes) => {
+                    mac = <[u8; 6]>::try_from(bytes.as_slice()).ok();
+                }
+                _ => {}
+            }
+        }
+        let flags = msg.header.flags;
+        let removed = kind == LinkEventKind::Del;
+        LinkEvent {
+            index: msg.header.index,
+            name,
+            up: !removed && flags.contains(LinkFlags::Up) && flags.contains(LinkFlags::Running),
+            removed,
+            mac,
+            kind,
+        }
+    }
+}
+
+/// An address appearing on or leaving an interface.
+#[allow(dead_code)] // wired into the engine by the lead
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrEvent {
+    pub index: u32,
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+    pub removed: bool,
+}
+
+#[allow(dead_code)] // wired into the engine by the lead
+impl AddrEvent {
+    fn from_message(msg: &AddressMessage, removed: bool) -> Option<Self> {
+        // IPv4: IFA_LOCAL is the interface's own address (IFA_ADDRESS is
+        // the peer on point-to-point links); IPv6 only has IFA_ADDRESS.
+        let mut local = None;
+        let mut address = None;
+        for attr in &msg.attributes {
+            match attr {
+                AddressAttribute::Local(a) => local = Some(*a),
+                AddressAttribute::Address(a) => address = Some(*a),
+                _ => {}
+            }
+        }
+        Some(AddrEvent {
+            index: msg.header.index,
+            addr: local.or(address)?,
+            prefix_len: msg.header.prefix_len,
+            removed,
+        })
+    }
+}
+
+/// One notification from [`LinkMonitor`].
+#[allow(dead_code)] // wired into the engine by the lead
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonitorEvent {
+    Link(LinkEvent),
+    Addr(AddrEvent),
+    /// The kernel dropped notifications because the socket buffer was full:
+    /// the state seen so far may be stale, re-read it with
+    /// [`Netlink::links`].
+    Overrun,
+}
+
+/// Link (and optionally address) notifications on their own netlink socket,
+/// so a burst of events never delays the requests on [`Netlink`]'s socket.
+#[allow(dead_code)] // wired into the engine by the lead
+pub struct LinkMonitor {
+    messages: futures::channel::mpsc::UnboundedReceiver<(
+        NetlinkMessage<RouteNetlinkMessage>,
+        rtnetlink::sys::SocketAddr,
+    )>,
+    conn: tokio::task::JoinHandle<()>,
+}
+
+#[allow(dead_code)] // wired into the engine by the lead
+impl LinkMonitor {
+    /// Subscribes to RTNLGRP_LINK, plus the IPv4/IPv6 address groups when
+    /// `with_addresses`. Spawns the socket's task on the current runtime.
+    /// Take the initial state with [`Netlink::links`] *after* opening, so no
+    /// change falls between the dump and the subscription.
+    pub fn open(with_addresses: bool) -> Result<Self, NetlinkError> {
+        use rtnetlink::MulticastGroup;
+        let mut groups = vec![MulticastGroup::Link];
+        if with_addresses {
+            groups.push(MulticastGroup::Ipv4Ifaddr);
+            groups.push(MulticastGroup::Ipv6Ifaddr);
+        }
+        let (conn, _handle, messages) =
+            rtnetlink::new_multicast_connection(&groups).map_err(NetlinkError::Open)?;
+        let conn = tokio::spawn(conn);
+        Ok(LinkMonitor { messages, conn })
+    }
+
+    /// The next event; `None` only if the socket failed for good.
+    pub async fn next(&mut self) -> Option<MonitorEvent> {
+        loop {
+            let (msg, _) = self.messages.next().await?;
+            let ev = match msg.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)) => Some(
+                    MonitorEvent::Link(LinkEvent::from_message(&m, LinkEventKind::New)),
+                ),
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(m)) => Some(
+                    MonitorEvent::Link(LinkEvent::from_message(&m, LinkEventKind::Del)),
+                ),
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => {
+                    AddrEvent::from_message(&m, false).map(MonitorEvent::Addr)
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(m)) => {
+                    AddrEvent::from_message(&m, true).map(MonitorEvent::Addr)
+                }
+                NetlinkPayload::Overrun(_) => Some(MonitorEvent::Overrun),
+                _ => None,
+            };
+            if let Some(ev) = ev {
+                return Some(ev);
+            }
+        }
+    }
+}
+
+impl Drop for LinkMonitor {
+    fn drop(&mut self) {
+        self.conn.abort();
+    }
+}
+
+#[allow(dead_code)] // wired into the engine by the lead
+impl Netlink {
+    /// Every link as it is now, in the same shape as the monitor's events
+    /// (`kind == New`).
+    pub async fn links(&self) -> Result<Vec<LinkEvent>, NetlinkError> {
+        let mut out = Vec::new();
+        let mut dump = self.handle.link().get().execute();
+        while let Some(msg) = dump
+            .try_next()
+            .await
+            .map_err(|source| NetlinkError::Request {
+                what: "link dump".into(),
+                source,
+            })?
+        {
+            out.push(LinkEvent::from_message(&msg, LinkEventKind::New));
+        }
+        Ok(out)
+    }
+
+    /// What converting routes and rules needs to know (interface indexes,
+    /// VRF tables, `rt_tables` names), read now.
+    pub async fn system_names(&self) -> Result<SystemNames, NetlinkError> {
+        let mut names = SystemNames {
+            tables: RtTables::load(),
+            ..Default::default()
+        };
+        let mut dump = self.handle.link().get().execute();
+        while let Some(msg) = dump
+            .try_next()
+            .await
+            .map_err(|source| NetlinkError::Request {
+                what: "link dump".into(),
+                source,
+            })?
+        {
+            let mut name = None;
+            let mut vrf_table = None;
+            for attr in &msg.attributes {
+                match attr {
+                    LinkAttribute::IfName(n) => name = Some(n.clone()),
+                    LinkAttribute::LinkInfo(infos) => {
+                        for info in infos {
+                            if let NlLinkInfo::Data(InfoData::Vrf(vrf)) = info {
+                                for v in vrf {
+                                    if let InfoVrf::TableId(t) = v {
+                                        vrf_table = Some(*t);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(name) = name {
+                if let Some(t) = vrf_table {
+                    names.vrf_tables.insert(name.clone(), t);
+                }
+                names.links.insert(name, msg.header.index);
+            }
+        }
+        Ok(names)
+    }
+
+    /// Sends one request and waits for the kernel's acknowledgement.
+    async fn request(&self, msg: RouteNetlinkMessage, flags: u16) -> Result<(), rtnetlink::Error> {
+        let mut req = NetlinkMessage::from(msg);
+        req.header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+        let mut handle = self.handle.clone();
+        let mut replies = handle.request(req)?;
+        while let Some(reply) = replies.next().await {
+            if let NetlinkPayload::Error(e) = reply.payload {
+                return Err(rtnetlink::Error::NetlinkError(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Installs the route. `add` of a route already there is not an error
+    /// (it is the state we want); `prepend`/`append` follow `ip route`.
+    pub async fn add_route(&self, spec: &RouteSpec) -> Result<(), NetlinkError> {
+        let flags = match spec.op() {
+            RouteOp::Add => NLM_F_CREATE | NLM_F_EXCL,
+            RouteOp::Prepend => NLM_F_CREATE,
+            RouteOp::Append => NLM_F_CREATE | NLM_F_APPEND,
+        };
+        let msg = RouteNetlinkMessage::NewRoute(spec.add_message().clone());
+        match self.request(msg, flags).await {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EEXIST => {
+                debug!("route {} already present", spec.describe());
+                Ok(())
+            }
+            Err(source) => Err(NetlinkError::Request {
+                what: format!("adding route {}", spec.describe()),
+                source,
+            }),
+        }
+    }
+
+    /// Removes the route; a route that is not there is not an error.
+    pub async fn del_route(&self, spec: &RouteSpec) -> Result<(), NetlinkError> {
+        let msg = RouteNetlinkMessage::DelRoute(spec.del_message().clone());
+        match self.request(msg, 0).await {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e))
+                if e.raw_code() == -ESRCH || e.raw_code() == -ENOENT =>
+            {
+                debug!("route {} already absent", spec.describe());
+                Ok(())
+            }
+            Err(source) => Err(NetlinkError::Request {
+                what: format!("removing route {}", spec.describe()),
+                source,
+            }),
+        }
+    }
+
+    /// Installs the rule; an identical rule already there is not an error.
+    pub async fn add_rule(&self, spec: &RuleSpec) -> Result<(), NetlinkError> {
+        let msg = RouteNetlinkMessage::NewRule(spec.message().clone());
+        match self.request(msg, NLM_F_CREATE | NLM_F_EXCL).await {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EEXIST => {
+                debug!("rule {} already present", spec.describe());
+                Ok(())
+            }
+            Err(source) => Err(NetlinkError::Request {
+                what: format!("adding rule {}", spec.describe()),
+                source,
+            }),
+        }
+    }
+
+    /// Removes the rule; a rule that is not there is not an error.
+    pub async fn del_rule(&self, spec: &RuleSpec) -> Result<(), NetlinkError> {
+        let msg = RouteNetlinkMessage::DelRule(spec.message().clone());
+        match self.request(msg, 0).await {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e))
+                if e.raw_code() == -ENOENT || e.raw_code() == -ESRCH =>
+            {
+                debug!("rule {} already absent", spec.describe());
+                Ok(())
+            }
+            Err(source) => Err(NetlinkError::Request {
+                what: format!("removing rule {}", spec.describe()),
+                source,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::routes::{RouteSpec, RuleSpec};
+    use keepalived_config::{
+        IpPrefix, Location, Metric, NextHop, Route, RouteTable, RouteType, Rule, RuleAction,
+    };
+    use serde_json::Value;
+    use std::future::Future;
+    use std::process::Command;
+    use std::time::Duration;
+
+    /// Runs `test` in a fresh network namespace: a thread of its own that
+    /// unshares CLONE_NEWNET (sockets it opens and processes it forks live
+    /// there), with a current-thread runtime like the daemon's. The
+    /// namespace vanishes with the thread.
+    pub(crate) fn in_netns<F, Fut>(test: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()>,
+    {
+        std::thread::spawn(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).expect("unshare netns");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(60), test())
+                    .await
+                    .expect("netns test timed out");
+            });
+        })
+        .join()
+        .expect("netns test failed");
+    }
+
+    /// Runs `ip ARGS` (in the calling thread's namespace) and returns stdout.
+    pub(crate) fn ip(args: &str) -> String {
+        let out = Command::new("ip")
+            .args(args.split_whitespace())
+            .output()
+            .expect("run ip");
+        assert!(
+            out.status.success(),
+            "ip {args}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf8")
+    }
+
+    fn ip_json(args: &str) -> Vec<Value> {
+        match serde_json::from_str(&ip(args)).expect("ip -j output is JSON") {
+            Value::Array(v) => v,
+            other => panic!("ip {args}: expected an array, got {other}"),
+        }
+    }
+
+    /// The test really is isolated: `ip` forked from this thread sees only
+    /// the new namespace's loopback, and so does our netlink socket.
+    async fn assert_fresh_namespace(nl: &Netlink) {
+        let names: Vec<String> = ip_json("-j link show")
+            .iter()
+            .filter_map(|l| l["ifname"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(names, vec!["lo".to_string()]);
+        let links = nl.links().await.expect("links");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].name, "lo");
+    }
+
+    fn pfx(s: &str) -> IpPrefix {
+        let (a, l) = s.split_once('/').expect("prefix");
+        IpPrefix {
+            addr: a.parse().expect("addr"),
+            len: l.parse().expect("len"),
+        }
+    }
+
+    fn routes_matching(dst: &str) -> Vec<Value> {
+        let mut all = ip_json("-j -4 route show table all");
+        all.extend(ip_json("-j -6 route show table all"));
+        all.into_iter().filter(|r| r["dst"] == dst).collect()
+    }
+
+    #[test]
+    fn routes_and_rules_in_kernel() {
+        in_netns(|| async {
+            let nl = Netlink::open().expect("netlink");
+            assert_fresh_namespace(&nl).await;
+            ip("link set lo up");
+            ip("link add veth0 type veth peer name veth1");
+            ip("link set veth0 up");
+            ip("link set veth1 up");
+            ip("addr add 198.51.100.2/24 dev veth0");
+            let names = nl.system_names().await.expect("names");
+
+            let loc = Location::default();
+            let mut via = Route::new(Some(pfx("192.0.2.0/24")), loc.clone());
+            via.via = Some("198.51.100.1".parse().expect("ip"));
+            via.dev = Some("veth0".into());
+            via.metric = Some(10);
+            via.mtu = Some(Metric {
+                value: 1400,
+                lock: true,
+            });
+            via.advmss = Some(Metric {
+                value: 1300,
+                lock: false,
+            });
+            let mut blackhole = Route::new(Some(pfx("203.0.113.0/24")), loc.clone());
+            blackhole.route_type = RouteType::Blackhole;
+            blackhole.table = Some(RouteTable::Id(100));
+            let mut multipath = Route::new(Some(pfx("203.0.113.0/24")), loc.clone());
+            multipath.nexthops = ["198.51.100.1", "198.51.100.3"]
+                .iter()
+                .zip([1u16, 2])
+                .map(|(gw, weight)| NextHop {
+                    via: Some(gw.parse().expect("ip")),
+                    dev: Some("veth0".into()),
+                    weight,
+                    onlink: false,
+                    location: loc.clone(),
+                })
+                .collect();
+            let mut v6 = Route::new(Some(pfx("2001:db8:1::/48")), loc.clone());
+            v6.route_type = RouteType::Unreachable;
+            let mut rule = Rule::new(loc.clone());
+            rule.from = Some(pfx("198.51.100.0/24"));
+            rule.action = Some(RuleAction::Table(RouteTable::Id(100)));
+            rule.priority = Some(100);
+
+            let routes: Vec<RouteSpec> = [&via, &blackhole, &multipath, &v6]
+                .into_iter()
+                .map(|r| RouteSpec::from_config(r, &names).expect("route converts"))
+                .collect();
+            let rule = RuleSpec::from_config(&rule, &names).expect("rule converts");
+
+            // Added twice: the second add finds them there and is fine.
+            for _ in 0..2 {
+                for r in &routes {
+                    nl.add_route(r).await.expect("add route");
+                }
+                nl.add_rule(&rule).await.expect("add rule");
+            }
+
+            let got = routes_matching("192.0.2.0/24");
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0]["gateway"], "198.51.100.1");
+            assert_eq!(got[0]["dev"], "veth0");
+            assert_eq!(got[0]["metric"], 10);
+            assert_eq!(got[0]["metrics"][0]["mtu"], 1400);
+            assert_eq!(got[0]["metrics"][0]["advmss"], 1300);
+            assert!(
+                ip("route show 192.0.2.0/24").contains("mtu lock 1400"),
+                "mtu is locked"
+            );
+            // `ip` omits the defaults: main table, protocol boot.
+            assert!(got[0].get("table").is_none(), "{got:?}");
+            assert!(got[0].get("protocol").is_none(), "{got:?}");
+
+            let got = routes_matching("203.0.113.0/24");
+            assert_eq!(got.len(), 2, "{got:?}");
+            let bh = got
+                .iter()
+                .find(|r| r["type"] == "blackhole")
+                .expect("blackhole route");
+            assert_eq!(bh["table"], "100");
+            let mp = got
+                .iter()
+                .find(|r| r.get("nexthops").is_some())
+                .expect("multipath route");
+            let hops = mp["nexthops"].as_array().expect("nexthops");
+            assert_eq!(hops.len(), 2);
+            assert_eq!(hops[0]["gateway"], "198.51.100.1");
+            assert_eq!(hops[0]["weight"], 1);
+            assert_eq!(hops[1]["gateway"], "198.51.100.3");
+            assert_eq!(hops[1]["weight"], 2);
+
+            let got = routes_matching("2001:db8:1::/48");
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0]["type"], "unreachable");
+
+            let rules: Vec<Value> = ip_json("-j rule show")
+                .into_iter()
+                .filter(|r| r["priority"] == 100)
+                .collect();
+            assert_eq!(rules.len(), 1, "{rules:?}");
+            assert_eq!(rules[0]["src"], "198.51.100.0");
+            assert_eq!(rules[0]["srclen"], 24);
+            assert_eq!(rules[0]["table"], "100");
+
+            // Deleted twice: the second finds nothing to delete and is fine.
+            for _ in 0..2 {
+                for r in &routes {
+                    nl.del_route(r).await.expect("del route");
+                }
+                nl.del_rule(&rule).await.expect("del rule");
+            }
+            for dst in ["192.0.2.0/24", "203.0.113.0/24", "2001:db8:1::/48"] {
+                assert_eq!(routes_matching(dst), Vec::<Value>::new(), "{dst}");
+            }
+            assert!(!ip_json("-j rule show").iter().any(|r| r["priority"] == 100));
+            // Only what we added went away.
+            assert_eq!(routes_matching("198.51.100.0/24").len(), 1);
+        });
+    }
+
+    #[test]
+    fn route_errors_are_reported() {
+        in_netns(|| async {
+            let nl = Netlink::open().expect("netlink");
+            ip("link set lo up");
+            let names = nl.system_names().await.expect("names");
+            // A gateway with no route to it: the kernel refuses, and the
+            // error says which route.
+            let mut r = Route::new(Some(pfx("192.0.2.0/24")), Location::default());
+            r.via = Some("198.51.100.1".parse().expect("ip"));
+            let spec = RouteSpec::from_config(&r, &names).expect("converts");
+            let err = nl.add_route(&spec).await.expect_err("unreachable gateway");
+            assert!(err.to_string().contains("192.0.2.0/24"), "{err}");
+        });
+    }
+
+    /// Waits (at most 5 s) for an event matching `pred`, skipping others.
+    async fn wait_for(
+        mon: &mut LinkMonitor,
+        what: &str,
+        pred: impl Fn(&MonitorEvent) -> bool,
+    ) -> MonitorEvent {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, mon.next()).await {
+                Ok(Some(ev)) if pred(&ev) => return ev,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("monitor closed while waiting for {what}"),
+                Err(_) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    fn link_is(ev: &MonitorEvent, name: &str, up: bool, removed: bool) -> bool {
+        matches!(ev, MonitorEvent::Link(l) if l.name == name && l.up == up && l.removed == removed)
+    }
+
+    #[test]
+    fn link_monitor_follows_veth() {
+        in_netns(|| async {
+            let nl = Netlink::open().expect("netlink");
+            assert_fresh_namespace(&nl).await;
+            let mut mon = LinkMonitor::open(true).expect("monitor");
+
+            ip("link add veth0 type veth peer name veth1");
+            let ev = wait_for(&mut mon, "veth0 created, down", |e| {
+                link_is(e, "veth0", false, false)
+            })
+            .await;
+            let MonitorEvent::Link(created) = ev else {
+                unreachable!()
+            };
+            assert_eq!(created.kind, LinkEventKind::New);
+            let mac = created.mac.expect("veth has a MAC");
+            assert_ne!(mac, [0; 6]);
+
+            // One end up is not enough: no carrier until the peer is up.
+            ip("link set veth0 up");
+            let links = nl.links().await.expect("links");
+            let v0 = links.iter().find(|l| l.name == "veth0").expect("veth0");
+            assert!(!v0.up, "veth0 has no carrier yet: {v0:?}");
+            ip("link set veth1 up");
+            wait_for(&mut mon, "veth0 up", |e| link_is(e, "veth0", true, false)).await;
+            let links = nl.links().await.expect("links");
+            let v0 = links.iter().find(|l| l.name == "veth0").expect("veth0");
+            assert!(v0.up && !v0.removed, "{v0:?}");
+            assert_eq!(v0.index, created.index);
+            assert_eq!(v0.mac, Some(mac));
+
+            // Carrier loss (peer down) counts as down, as in keepalived.
+            ip("link set veth1 down");
+            wait_for(&mut mon, "veth0 carrier lost", |e| {
+                link_is(e, "veth0", false, false)
+            })
+            .await;
+            ip("link set veth1 up");
+            wait_for(&mut mon, "veth0 up again", |e| {
+                link_is(e, "veth0", true, false)
+            })
+            .await;
+
+            ip("addr add 192.0.2.1/24 dev veth0");
+            let ours: IpAddr = "192.0.2.1".parse().expect("ip");
+            // IPv6 link-local addresses come and go too; wait for ours.
+            let ev = wait_for(
+                &mut mon,
+                "address added",
+                |e| matches!(e, MonitorEvent::Addr(a) if a.addr == ours),
+            )
+            .await;
+            assert_eq!(
+                ev,
+                MonitorEvent::Addr(AddrEvent {
+                    index: created.index,
+                    addr: "192.0.2.1".parse().expect("ip"),
+                    prefix_len: 24,
+                    removed: false,
+                })
+            );
+
+            ip("link set veth0 down");
+            wait_for(&mut mon, "veth0 admin down", |e| {
+                link_is(e, "veth0", false, false)
+            })
+            .await;
+
+            ip("link del veth0");
+            let ev = wait_for(&mut mon, "veth0 removed", |e| {
+                link_is(e, "veth0", false, true)
+            })
+            .await;
+            let MonitorEvent::Link(gone) = ev else {
+                unreachable!()
+            };
+            assert_eq!(gone.kind, LinkEventKind::Del);
+            assert_eq!(gone.index, created.index);
+            wait_for(&mut mon, "veth1 removed", |e| {
+                link_is(e, "veth1", false, true)
+            })
+            .await;
+            assert_eq!(nl.links().await.expect("links").len(), 1);
+        });
+    }
 }
