@@ -10,6 +10,7 @@ use crate::garp::{build_garp, GarpPacer, GARP_FRAME_LEN};
 use crate::netlink::AddrSpec;
 use crate::notify::{FifoWriter, Notification, NotifyState};
 use crate::priority::{PriorityState, TrackerId};
+use crate::routes::{RouteSpec, RuleSpec};
 use crate::socket::{PacketSocket, VrrpSocket};
 use crate::tracking::{Source, TrackUse};
 use keepalived_config::{NotifyBox, SyncGroup};
@@ -72,16 +73,22 @@ impl GroupRt {
     }
 }
 
-/// An address change for the netlink worker.
+/// A change for the netlink worker, applied in order.
 #[derive(Debug, Clone)]
 pub enum NetlinkOp {
     Add(AddrSpec),
     Del(AddrSpec),
+    AddRoute(Box<RouteSpec>),
+    DelRoute(Box<RouteSpec>),
+    AddRule(Box<RuleSpec>),
+    DelRule(Box<RuleSpec>),
 }
 
 /// One interface the daemon uses.
 pub struct Iface {
     pub name: String,
+    /// Kernel interface index (changes when the interface is re-created).
+    pub index: u32,
     pub mac: [u8; 6],
     /// The VRRP socket, for interfaces that carry instances.
     pub vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
@@ -94,12 +101,14 @@ pub struct Iface {
 impl Iface {
     pub fn new(
         name: String,
+        index: u32,
         mac: [u8; 6],
         vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
         packet: Option<PacketSocket>,
     ) -> Self {
         Iface {
             name,
+            index,
             mac,
             vrrp,
             packet,
@@ -132,6 +141,9 @@ pub struct InstanceRt {
     prio: PriorityState,
     /// Index into `Engine::groups` of the sync group this instance is in.
     group: Option<usize>,
+    /// `virtual_routes` and `virtual_rules`: installed only while MASTER.
+    pub routes: Vec<RouteSpec>,
+    pub rules: Vec<RuleSpec>,
     /// `notify*` scripts run on state changes.
     pub notify: NotifyBox,
     /// The deadline currently in the timer queue for this instance.
@@ -158,6 +170,8 @@ impl InstanceRt {
             tracks,
             notify,
             group: None,
+            routes: Vec::new(),
+            rules: Vec::new(),
             scheduled: None,
         }
     }
@@ -345,13 +359,6 @@ impl Engine {
         self.source_changed(s, now);
     }
 
-    /// Source index of `vrrp_script` number `index` (in `config.scripts`).
-    pub fn script_source(&self, index: usize) -> Option<usize> {
-        self.sources
-            .iter()
-            .position(|s| matches!(s, Source::Script { index: i, .. } if *i == index))
-    }
-
     /// A `vrrp_script` has a new OK/failed state (its first result, or a
     /// rise/fall flip).
     pub fn set_script_ok(&mut self, source: usize, ok: bool, now: Timestamp) {
@@ -520,6 +527,39 @@ impl Engine {
             advert,
         };
         self.feed(idx as usize, now, input);
+    }
+
+    /// Interface `idx` was re-created (new kernel index, maybe a new MAC):
+    /// use its new sockets, and put addresses on the new index from now on.
+    pub fn replace_iface(
+        &mut self,
+        idx: usize,
+        index: u32,
+        mac: Option<[u8; 6]>,
+        vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
+        packet: Option<PacketSocket>,
+    ) {
+        let Some(ifc) = self.ifaces.get_mut(idx) else {
+            return;
+        };
+        info!(interface = %ifc.name, old_index = ifc.index, new_index = index, "interface {} re-created", ifc.name);
+        let old = ifc.index;
+        ifc.index = index;
+        if let Some(mac) = mac {
+            ifc.mac = mac;
+        }
+        if vrrp.is_some() {
+            ifc.vrrp = vrrp;
+        }
+        ifc.packet = packet;
+        self.garps.clear_interface(idx as u32);
+        for inst in &mut self.instances {
+            for vip in &mut inst.vips {
+                if vip.iface == idx && vip.spec.ifindex == old {
+                    vip.spec.ifindex = index;
+                }
+            }
+        }
     }
 
     /// Paces gratuitous ARPs: `default_us` between two on one interface
@@ -750,8 +790,15 @@ impl Engine {
                     send_advert(inst, ifaces, txbuf, stats, priority);
                 }
                 Action::AddVips => {
+                    // keepalived's order: addresses, then routes, then rules.
                     for vip in &inst.vips {
                         queue(netlink, NetlinkOp::Add(vip.spec.clone()));
+                    }
+                    for r in &inst.routes {
+                        queue(netlink, NetlinkOp::AddRoute(Box::new(r.clone())));
+                    }
+                    for r in &inst.rules {
+                        queue(netlink, NetlinkOp::AddRule(Box::new(r.clone())));
                     }
                 }
                 Action::RemoveVips => {
@@ -763,6 +810,13 @@ impl Engine {
                     }
                     if *shutting_down && *keep_vips_on_exit {
                         continue;
+                    }
+                    // The reverse order: rules, routes, then addresses.
+                    for r in &inst.rules {
+                        queue(netlink, NetlinkOp::DelRule(Box::new(r.clone())));
+                    }
+                    for r in &inst.routes {
+                        queue(netlink, NetlinkOp::DelRoute(Box::new(r.clone())));
                     }
                     for vip in &inst.vips {
                         queue(netlink, NetlinkOp::Del(vip.spec.clone()));
@@ -865,7 +919,11 @@ fn notify_group(
         name: group.config.name.clone(),
         state,
     };
-    run_scripts(&n.group_scripts(&group.config), &group.config.name, children);
+    run_scripts(
+        &n.group_scripts(&group.config),
+        &group.config.name,
+        children,
+    );
     for f in fifos.iter_mut() {
         let _ = f.notify(&n);
     }

@@ -4,7 +4,8 @@
 //! socket, one for the timers, one for netlink.
 
 use crate::engine::{Engine, GroupRt, Iface, InstanceRt, NetlinkOp, Vip};
-use crate::netlink::{AddrSpec, LinkInfo, Netlink};
+use crate::netlink::{AddrSpec, LinkEvent, LinkInfo, LinkMonitor, MonitorEvent, Netlink};
+use crate::routes::{RouteSpec, RuleSpec};
 use crate::socket::{PacketSocket, VrrpSocket};
 use crate::timer::PreciseTimer;
 use crate::tracking::{self, Plan, TrackUse};
@@ -116,6 +117,10 @@ async fn run_async(
         origin: Instant::now(),
     };
     let nl = Netlink::open()?;
+    // Link events: the monitor is opened before the dump, so no change falls
+    // between the two.
+    let monitor = LinkMonitor::open(false).context("cannot watch interface changes")?;
+    let all_links = nl.links().await.context("cannot list interfaces")?;
 
     // Every interface an instance or a VIP names, in first-use order.
     let mut names: Vec<String> = Vec::new();
@@ -186,7 +191,13 @@ async fn run_async(
                 None
             }
         };
-        ifaces.push(Iface::new(name.clone(), info.mac, vrrp_sock, packet));
+        ifaces.push(Iface::new(
+            name.clone(),
+            info.index,
+            info.mac,
+            vrrp_sock,
+            packet,
+        ));
     }
 
     let mut instances = Vec::with_capacity(config.instances.len());
@@ -241,13 +252,61 @@ async fn run_async(
         }
         Some(w)
     };
+    // Routes and rules are converted once, against the interfaces, VRF
+    // tables and rt_tables names of now; one that cannot be expressed stops
+    // the start with its location rather than running without it.
+    let sys_names = nl
+        .system_names()
+        .await
+        .context("cannot read interfaces and routing tables")?;
+    let route = |r: &keepalived_config::Route| {
+        RouteSpec::from_config(r, &sys_names)
+            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: route: {e}", r.location))))
+    };
+    let rule = |r: &keepalived_config::Rule| {
+        RuleSpec::from_config(r, &sys_names)
+            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
+    };
     for (inst, tracks) in config.instances.iter().zip(uses) {
-        instances.push(build_instance(inst, &config, &links, tracks)?);
+        let mut rt = build_instance(inst, &config, &links, tracks)?;
+        rt.routes = inst
+            .opts
+            .virtual_routes
+            .iter()
+            .map(route)
+            .collect::<Result<_, _>>()?;
+        rt.rules = inst
+            .opts
+            .virtual_rules
+            .iter()
+            .map(rule)
+            .collect::<Result<_, _>>()?;
+        instances.push(rt);
     }
+    let static_routes: Vec<RouteSpec> = config
+        .static_routes
+        .iter()
+        .map(route)
+        .collect::<Result<_, _>>()?;
+    let static_rules: Vec<RuleSpec> = config
+        .static_rules
+        .iter()
+        .map(rule)
+        .collect::<Result<_, _>>()?;
 
     // Like keepalived: addresses we manage that are already present (left over from
     // an unclean exit) are removed before anything starts.
     for inst in &instances {
+        for r in &inst.rules {
+            if let Err(e) = nl.del_rule(r).await {
+                warn!(error = %e, "cannot remove stale virtual rule");
+            }
+        }
+        for r in &inst.routes {
+            if let Err(e) = nl.del_route(r).await {
+                warn!(error = %e, "cannot remove stale virtual route");
+            }
+        }
         for vip in &inst.vips {
             if let Err(e) = nl.del_addr(&vip.spec).await {
                 warn!(error = %e, "cannot remove stale virtual address");
@@ -269,6 +328,23 @@ async fn run_async(
         }
     }
 
+    // static_routes and static_rules likewise (routes after the addresses
+    // they may need as source or gateway).
+    let mut installed_routes = Vec::new();
+    for r in &static_routes {
+        match nl.add_route(r).await {
+            Ok(()) => installed_routes.push(r),
+            Err(e) => error!(error = %e, "cannot add static route"),
+        }
+    }
+    let mut installed_rules = Vec::new();
+    for r in &static_rules {
+        match nl.add_rule(r).await {
+            Ok(()) => installed_rules.push(r),
+            Err(e) => error!(error = %e, "cannot add static rule"),
+        }
+    }
+
     // Sync groups: members by index (the configuration checks removed
     // unknown names and double memberships).
     let groups: Vec<GroupRt> = config
@@ -285,6 +361,17 @@ async fn run_async(
         .filter(|g| !g.members.is_empty())
         .collect();
 
+    // Interface trackers start from the kernel's view: up with carrier, or
+    // down (a missing interface is down).
+    for src in &mut sources {
+        if let crate::tracking::Source::Interface { name, up } = src {
+            *up = all_links.iter().any(|l| &l.name == name && l.up);
+            if !*up {
+                warn!(interface = %name, "interface {name} is down or missing at start");
+            }
+        }
+    }
+
     let (tx, rx) = mpsc::unbounded_channel();
     let worker = tokio::task::spawn_local(netlink_worker(nl.clone(), rx));
     let engine = Rc::new(RefCell::new(Engine::new(
@@ -296,6 +383,17 @@ async fn run_async(
         opts.keep_vips_on_exit,
     )));
     let wake = Rc::new(Notify::new());
+    {
+        let per_iface: Vec<(String, u64)> = config
+            .garp_groups
+            .iter()
+            .filter_map(|g| g.garp_interval_us.map(|us| (g, us)))
+            .flat_map(|(g, us)| g.interfaces.iter().map(move |i| (i.clone(), us)))
+            .collect();
+        engine
+            .borrow_mut()
+            .set_garp_intervals(config.global.garp_interval_us, &per_iface);
+    }
     for fifo in [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
         .into_iter()
         .flatten()
@@ -318,15 +416,22 @@ async fn run_async(
         .filter_map(|(i, f)| f.vrrp.clone().map(|s| (i, s)))
         .collect();
     let mut readers = Vec::new();
+    let iface_readers: IfaceReaders = Rc::new(RefCell::new(Vec::new()));
     for (idx, sock) in sockets {
-        readers.push(tokio::task::spawn_local(reader(
-            engine.clone(),
-            wake.clone(),
+        iface_readers.borrow_mut().push((
             idx,
-            sock,
-            clock,
-        )));
+            tokio::task::spawn_local(reader(engine.clone(), wake.clone(), idx, sock, clock)),
+        ));
     }
+    readers.push(tokio::task::spawn_local(link_events(
+        engine.clone(),
+        wake.clone(),
+        monitor,
+        nl.clone(),
+        clock,
+        config.global.mcast_group4,
+        iface_readers.clone(),
+    )));
 
     // Process tracking: the initial scan first (it sets every tracker's state
     // before any instance starts), then events as they come.
@@ -408,6 +513,9 @@ async fn run_async(
     for r in &readers {
         r.abort();
     }
+    for (_, r) in iface_readers.borrow().iter() {
+        r.abort();
+    }
     engine.borrow_mut().shutdown(clock.now());
     // Drop the engine's last sender so the worker ends after draining.
     drop(engine);
@@ -416,6 +524,16 @@ async fn run_async(
         Err(_) => error!("timed out removing virtual addresses"),
     }
     if !opts.keep_vips_on_exit {
+        for r in &installed_rules {
+            if let Err(e) = nl.del_rule(r).await {
+                warn!(error = %e, "cannot remove static rule");
+            }
+        }
+        for r in &installed_routes {
+            if let Err(e) = nl.del_route(r).await {
+                warn!(error = %e, "cannot remove static route");
+            }
+        }
         for spec in &statics {
             if let Err(e) = nl.del_addr(spec).await {
                 warn!(error = %e, "cannot remove static address");
@@ -666,6 +784,144 @@ async fn process_events(
     }
 }
 
+/// The reader task of each interface's VRRP socket, by index into
+/// `Engine::ifaces`.
+type IfaceReaders = Rc<RefCell<Vec<(usize, tokio::task::JoinHandle<()>)>>>;
+
+/// Follows interface changes: tracked interfaces going up, down, away and
+/// back (an instance waits in FAULT and recovers without a restart), and
+/// interfaces re-created under the same name (new index: new sockets).
+async fn link_events(
+    engine: Rc<RefCell<Engine>>,
+    wake: Rc<Notify>,
+    mut monitor: LinkMonitor,
+    nl: Netlink,
+    clock: Clock,
+    mcast: std::net::Ipv4Addr,
+    readers: IfaceReaders,
+) {
+    loop {
+        let Some(ev) = monitor.next().await else {
+            error!("interface monitor stopped; interface changes are no longer followed");
+            return;
+        };
+        let links = match ev {
+            MonitorEvent::Link(l) => vec![l],
+            MonitorEvent::Addr(_) => continue,
+            MonitorEvent::Overrun => {
+                warn!("interface events lost; re-reading every interface");
+                match nl.links().await {
+                    Ok(all) => {
+                        // Tracked interfaces missing from the dump are gone.
+                        let names: Vec<String> = engine
+                            .borrow()
+                            .sources
+                            .iter()
+                            .filter_map(|s| match s {
+                                crate::tracking::Source::Interface { name, .. } => {
+                                    Some(name.clone())
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        let mut out = all.clone();
+                        for n in names {
+                            if !all.iter().any(|l| l.name == n) {
+                                out.push(LinkEvent {
+                                    index: 0,
+                                    name: n,
+                                    up: false,
+                                    removed: true,
+                                    mac: None,
+                                    kind: crate::netlink::LinkEventKind::Del,
+                                });
+                            }
+                        }
+                        out
+                    }
+                    Err(e) => {
+                        error!(error = %e, "cannot list interfaces");
+                        continue;
+                    }
+                }
+            }
+        };
+        for l in links {
+            on_link(&engine, &wake, &l, clock, mcast, &readers);
+        }
+    }
+}
+
+fn on_link(
+    engine: &Rc<RefCell<Engine>>,
+    wake: &Rc<Notify>,
+    l: &LinkEvent,
+    clock: Clock,
+    mcast: std::net::Ipv4Addr,
+    readers: &IfaceReaders,
+) {
+    if l.name.is_empty() {
+        return;
+    }
+    let recreated = {
+        let eng = engine.borrow();
+        eng.ifaces
+            .iter()
+            .position(|f| f.name == l.name)
+            .filter(|&i| !l.removed && eng.ifaces.get(i).is_some_and(|f| f.index != l.index))
+            .map(|i| (i, eng.ifaces.get(i).is_some_and(|f| f.vrrp.is_some())))
+    };
+    if let Some((idx, carries_instances)) = recreated {
+        let vrrp = if carries_instances {
+            match VrrpSocket::open(&l.name, l.index, mcast)
+                .and_then(crate::sys::register_vrrp_socket)
+            {
+                Ok(sock) => Some(Rc::new(sock)),
+                Err(e) => {
+                    error!(iface = %l.name, error = %e, "cannot open the VRRP socket on the re-created interface; will retry on its next change");
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let packet = match PacketSocket::open(l.index) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                warn!(iface = %l.name, error = %e, "cannot open packet socket: no gratuitous ARP on this interface");
+                None
+            }
+        };
+        if let Some(sock) = &vrrp {
+            let task = tokio::task::spawn_local(reader(
+                engine.clone(),
+                wake.clone(),
+                idx,
+                sock.clone(),
+                clock,
+            ));
+            let mut rs = readers.borrow_mut();
+            for (i, old) in rs.iter() {
+                if *i == idx {
+                    old.abort();
+                }
+            }
+            rs.retain(|(i, _)| *i != idx);
+            rs.push((idx, task));
+        }
+        engine
+            .borrow_mut()
+            .replace_iface(idx, l.index, l.mac, vrrp, packet);
+    }
+    let mut eng = engine.borrow_mut();
+    let before = eng.next_deadline();
+    eng.set_interface_up(&l.name, l.up && !l.removed, clock.now());
+    let after = eng.next_deadline();
+    if after.is_some() && (before.is_none() || after < before) {
+        wake.notify_one();
+    }
+}
+
 /// Feeds `track_file` value changes to the engine.
 async fn file_events(
     engine: Rc<RefCell<Engine>>,
@@ -710,16 +966,21 @@ async fn file_events(
     }
 }
 
-/// Applies address changes strictly in the order the instances asked for them.
+/// Applies address, route and rule changes strictly in the order the
+/// instances asked for them.
 async fn netlink_worker(nl: Netlink, mut rx: mpsc::UnboundedReceiver<NetlinkOp>) {
     while let Some(op) = rx.recv().await {
         let res = match &op {
             NetlinkOp::Add(spec) => nl.add_addr(spec).await,
             NetlinkOp::Del(spec) => nl.del_addr(spec).await,
+            NetlinkOp::AddRoute(r) => nl.add_route(r).await,
+            NetlinkOp::DelRoute(r) => nl.del_route(r).await,
+            NetlinkOp::AddRule(r) => nl.add_rule(r).await,
+            NetlinkOp::DelRule(r) => nl.del_rule(r).await,
         };
         match res {
-            Ok(()) => debug!(?op, "address change applied"),
-            Err(e) => error!(error = %e, "address change failed"),
+            Ok(()) => debug!(?op, "netlink change applied"),
+            Err(e) => error!(error = %e, "netlink change failed"),
         }
     }
 }
