@@ -141,6 +141,8 @@ pub struct InstanceRt {
     prio: PriorityState,
     /// Index into `Engine::groups` of the sync group this instance is in.
     group: Option<usize>,
+    /// `notify_priority_changes`: FIFO lines on effective-priority changes.
+    pub priority_changes: bool,
     /// `virtual_routes` and `virtual_rules`: installed only while MASTER.
     pub routes: Vec<RouteSpec>,
     pub rules: Vec<RuleSpec>,
@@ -170,11 +172,19 @@ impl InstanceRt {
             tracks,
             notify,
             group: None,
+            priority_changes: false,
             routes: Vec::new(),
             rules: Vec::new(),
             scheduled: None,
         }
     }
+}
+
+/// A notify script still running.
+pub struct Running {
+    pub child: Child,
+    /// `notify_stop`: killed if still running this long after shutdown.
+    pub kill_after: Option<std::time::Duration>,
 }
 
 /// Counters for packets no instance got to see.
@@ -202,7 +212,7 @@ pub struct Engine {
     /// `notify_fifo` / `vrrp_notify_fifo` writers (never block).
     fifos: Vec<FifoWriter>,
     /// Notify scripts still running, reaped as they finish.
-    children: Vec<Child>,
+    children: Vec<Running>,
     /// Events of sync-group members not yet handled at group level.
     transitions: Vec<GroupEvent>,
     /// Gratuitous ARPs waiting for their turn (`vrrp_garp_interval`,
@@ -491,6 +501,17 @@ impl Engine {
                 reason,
                 "({name}) effective priority {old} -> {new} ({reason})"
             );
+            let state = inst.vrrp.state();
+            if inst.priority_changes && matches!(state, State::Master | State::Backup) {
+                let n = Notification::PriorityChange {
+                    name: name.clone(),
+                    master: state == State::Master,
+                    priority: new,
+                };
+                for f in self.fifos.iter_mut() {
+                    let _ = f.notify(&n);
+                }
+            }
         }
         self.reschedule(i);
     }
@@ -608,7 +629,7 @@ impl Engine {
     pub fn on_timers(&mut self, now: Timestamp) {
         // Reap notify scripts that have finished (no zombies, no waiting).
         self.children
-            .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+            .retain_mut(|c| !matches!(c.child.try_wait(), Ok(Some(_)) | Err(_)));
         while let Some(Reverse((deadline, owner))) = self.timers.peek().copied() {
             if deadline > now {
                 break;
@@ -651,6 +672,16 @@ impl Engine {
     /// The earliest pending deadline (possibly a stale one: waking for it is harmless).
     pub fn next_deadline(&self) -> Option<Timestamp> {
         self.timers.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// The `notify_stop` scripts still running (for the caller to wait for,
+    /// then kill); other scripts are left to finish on their own.
+    pub fn take_stop_scripts(&mut self) -> Vec<Running> {
+        let (stop, rest): (Vec<Running>, Vec<Running>) = std::mem::take(&mut self.children)
+            .into_iter()
+            .partition(|c| c.kill_after.is_some());
+        self.children = rest;
+        stop
     }
 
     /// Shuts every instance down (priority-0 adverts, VIP removal) and closes the
@@ -889,7 +920,7 @@ fn notify(
     state: NotifyState,
     priority: u8,
     fifos: &mut [FifoWriter],
-    children: &mut Vec<Child>,
+    children: &mut Vec<Running>,
 ) {
     let n = Notification::Instance {
         name: inst.vrrp.config().name.clone(),
@@ -913,7 +944,7 @@ fn notify_group(
     group: &GroupRt,
     state: NotifyState,
     fifos: &mut [FifoWriter],
-    children: &mut Vec<Child>,
+    children: &mut Vec<Running>,
 ) {
     let n = Notification::Group {
         name: group.config.name.clone(),
@@ -931,10 +962,13 @@ fn notify_group(
 
 /// Starts notify scripts in the background; a failure to start one is
 /// logged with the instance or group it belongs to.
-fn run_scripts(runs: &[crate::notify::ScriptRun], owner: &str, children: &mut Vec<Child>) {
+fn run_scripts(runs: &[crate::notify::ScriptRun], owner: &str, children: &mut Vec<Running>) {
     for run in runs {
         match run.spawn() {
-            Ok(child) => children.push(child),
+            Ok(child) => children.push(Running {
+                child,
+                kill_after: run.kill_after(),
+            }),
             Err(e) => warn!(
                 owner,
                 script = ?run.argv,

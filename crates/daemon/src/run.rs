@@ -269,6 +269,17 @@ async fn run_async(
     };
     for (inst, tracks) in config.instances.iter().zip(uses) {
         let mut rt = build_instance(inst, &config, &links, tracks)?;
+        rt.priority_changes = inst
+            .opts
+            .notify_priority_changes
+            .or_else(|| {
+                config
+                    .sync_groups
+                    .iter()
+                    .find(|g| g.members.contains(&inst.name))
+                    .and_then(|g| g.notify_priority_changes)
+            })
+            .unwrap_or(config.global.notify_priority_changes);
         rt.routes = inst
             .opts
             .virtual_routes
@@ -517,6 +528,8 @@ async fn run_async(
         r.abort();
     }
     engine.borrow_mut().shutdown(clock.now());
+    let stop_scripts = engine.borrow_mut().take_stop_scripts();
+    finish_stop_scripts(stop_scripts).await;
     // Drop the engine's last sender so the worker ends after draining.
     drop(engine);
     match tokio::time::timeout(SHUTDOWN_NETLINK_TIMEOUT, worker).await {
@@ -781,6 +794,40 @@ async fn process_events(
         }
         deliver(&mut batch);
         guard.clear_ready();
+    }
+}
+
+/// Waits for `notify_stop` scripts, killing the process group of any still
+/// running after its time (1 s, as keepalived).
+async fn finish_stop_scripts(mut scripts: Vec<crate::engine::Running>) {
+    let start = Instant::now();
+    while !scripts.is_empty() {
+        scripts.retain_mut(|r| match r.child.try_wait() {
+            Ok(Some(_)) | Err(_) => false,
+            Ok(None) => {
+                if r.kill_after.is_some_and(|d| start.elapsed() >= d) {
+                    let pid = i32::try_from(r.child.id()).unwrap_or(0);
+                    if pid > 0 {
+                        warn!(
+                            pid,
+                            "notify_stop script still running after 1 s: killing it"
+                        );
+                        // The script leads its own process group.
+                        let _ = nix::sys::signal::killpg(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                    let _ = r.child.wait();
+                    false
+                } else {
+                    true
+                }
+            }
+        });
+        if !scripts.is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
