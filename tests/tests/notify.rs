@@ -9,13 +9,17 @@ use std::time::Duration;
 
 use netns_tests::{master_down, under_test, wait_sole_holder, wait_until, Lab, VrrpConf, VIP};
 
-/// Writes an executable script that appends its arguments to `log`.
+/// Writes an executable script that appends a timestamp (ns since the epoch)
+/// and its arguments to `log`.
 fn recorder(dir: &Path) -> (String, std::path::PathBuf) {
     let script = dir.join("notify.sh");
     let log = dir.join("notify.log");
     std::fs::write(
         &script,
-        format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
+        format!(
+            "#!/bin/sh\necho \"$(date +%s%N) $*\" >> {}\n",
+            log.display()
+        ),
     )
     .expect("write notify script");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
@@ -34,13 +38,24 @@ fn conf_with_notify(priority: u8, script: &str) -> String {
     format!("{}{extra}", &base[..end])
 }
 
-/// The recorded lines grouped by state, in order of first appearance. Within
-/// one state the specific script and the generic one start together (as in
-/// keepalived), so their order there is not asserted.
+/// The recorded argument lists in the order of their timestamps, grouped by
+/// state. Within one state the specific script and the generic one start
+/// together (as in keepalived), so their order there is not asserted.
 fn states(log: &Path) -> Vec<(String, Vec<String>)> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut stamped: Vec<(u128, &str)> = text
+        .lines()
+        .map(|l| {
+            let (ts, args) = l.split_once(' ').unwrap_or((l, ""));
+            let ts = ts
+                .parse()
+                .unwrap_or_else(|_| panic!("notify line without a timestamp: {l:?}"));
+            (ts, args)
+        })
+        .collect();
+    stamped.sort_by_key(|(ts, _)| *ts);
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for line in text.lines() {
+    for (_, line) in stamped {
         let state = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["INSTANCE", _, state, _] => state.to_lowercase(),
             [word] => word.to_string(),

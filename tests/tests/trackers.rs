@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use netns_tests::{
-    master_down, under_test, wait_sole_holder, wait_until, Lab, Proc, VrrpConf, VIP,
+    master_down, under_test, wait_sole_holder, wait_until, Impl, Lab, Proc, VrrpConf, VIP,
 };
 
 /// The second VIP, for the sync-group scenario.
@@ -430,4 +430,88 @@ fn notify_fifo_receives_the_lines_in_order_across_a_failover() {
     assert_eq!(lines(&outs[0]), want_a, "node 0's FIFO lines");
     assert_eq!(lines(&outs[1]), want_b, "node 1's FIFO lines");
     drop(readers);
+}
+
+#[test]
+fn the_instances_own_interface_deleted_and_re_created_recovers_without_restart() {
+    let imp = under_test();
+    let lab = Lab::new(2);
+    let _a = lab.node(0).spawn_impl(imp, &VrrpConf::prio(150).render());
+    let _b = lab.node(1).spawn_impl(imp, &VrrpConf::prio(100).render());
+    wait_sole_holder(&lab, 2, 0, VIP, settle(), "initial election");
+
+    // Node 0's eth0 is deleted (its bridge port with it): FAULT there, and
+    // node 1 takes over.
+    lab.node(0).exec_ok("ip link del eth0");
+    wait_sole_holder(&lab, 2, 1, VIP, settle(), "takeover after eth0 deleted");
+
+    // The cable comes back as a new interface (new index) with the same name
+    // and address: node 0 must receive and send on it again, and preempt.
+    let ns0 = &lab.node(0).ns;
+    let status = std::process::Command::new("ip")
+        .args(["netns", "exec", lab.hub(), "sh", "-c"])
+        .arg(format!(
+            "ip link add p0 type veth peer name eth0 netns {ns0} && \
+             ip link set p0 master br0 && ip link set p0 up"
+        ))
+        .status()
+        .expect("run ip in the hub");
+    assert!(status.success(), "re-creating node 0's cable");
+    lab.node(0).exec_ok(&format!(
+        "sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip addr add {}/24 dev eth0 && ip link set eth0 up",
+        lab.node(0).addr
+    ));
+    wait_sole_holder(
+        &lab,
+        2,
+        0,
+        VIP,
+        settle(),
+        "preemption on the re-created eth0",
+    );
+}
+
+#[test]
+fn notify_fifo_script_reads_every_line_until_the_daemon_stops() {
+    let imp = under_test();
+    let lab = Lab::new(1);
+    let dir = &lab.node(0).dir;
+    let fifo = dir.join("fifo");
+    let out = dir.join("script.out");
+    let reader = dir.join("reader.sh");
+    // Started by the daemon with the FIFO path as its last argument.
+    write_exec(
+        &reader,
+        &format!(
+            "#!/bin/sh\nwhile read -r line; do echo \"$line\" >> {}; done < \"$1\"\n",
+            out.display()
+        ),
+    );
+    let conf = VrrpConf::prio(100).render().replacen(
+        "global_defs {\n",
+        &format!(
+            "global_defs {{\n    notify_fifo {}\n    notify_fifo_script {}\n",
+            fifo.display(),
+            reader.display()
+        ),
+        1,
+    );
+    let mut d = lab.node(0).spawn_impl(imp, &conf);
+    wait_sole_holder(&lab, 1, 0, VIP, settle(), "single node becomes MASTER");
+    d.sigterm();
+    assert!(
+        d.wait_exit(Duration::from_secs(5)).is_some(),
+        "daemon did not exit"
+    );
+    let mut want = vec![
+        "INSTANCE \"VI_1\" BACKUP 100",
+        "INSTANCE \"VI_1\" MASTER 100",
+    ];
+    // keepalived-rs lets the script read the STOP line before it ends it;
+    // keepalived 2.2.7 terminates the script first (a documented difference).
+    if imp == Impl::Rs {
+        want.push("INSTANCE \"VI_1\" STOP 100");
+    }
+    wait_until(Duration::from_secs(3), || lines(&out).len() >= want.len());
+    assert_eq!(lines(&out), want, "lines the FIFO script read");
 }

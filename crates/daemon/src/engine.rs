@@ -620,6 +620,13 @@ impl Engine {
         }
     }
 
+    /// Closes every notify FIFO (at exit, after the last lines).
+    pub fn close_fifos(&mut self) {
+        for f in &mut self.fifos {
+            f.close();
+        }
+    }
+
     /// Adds a notify FIFO (`notify_fifo`, `vrrp_notify_fifo`).
     pub fn add_fifo(&mut self, fifo: FifoWriter) {
         self.fifos.push(fifo);

@@ -38,7 +38,6 @@ pub fn build_garp(buf: &mut [u8; GARP_FRAME_LEN], mac: [u8; 6], vip: Ipv4Addr) {
 /// One `push`/`push_burst`: `rounds_left` rounds over `addrs`, the next
 /// packet being `addrs[pos]`. Kept as a unit rather than expanded so a burst
 /// costs one entry whatever its repeat count.
-#[allow(dead_code)] // wired into the engine by the lead
 #[derive(Debug, Clone)]
 struct Burst<A> {
     addrs: Vec<A>,
@@ -47,9 +46,9 @@ struct Burst<A> {
     rounds_left: u32,
 }
 
-#[allow(dead_code)] // wired into the engine by the lead
 impl<A> Burst<A> {
     /// Packets still to send.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     fn remaining(&self) -> u64 {
         let len = self.addrs.len() as u64;
         len * u64::from(self.rounds_left) - self.pos as u64
@@ -89,7 +88,6 @@ struct IfQueue<A> {
 /// Sans-IO: time is a `u64` in µs on any monotonic clock, passed in by the
 /// caller. The caller sends what [`poll_send`](Self::poll_send) returns and
 /// sleeps until [`poll_timeout`](Self::poll_timeout).
-#[allow(dead_code)] // wired into the engine by the lead
 #[derive(Debug, Clone)]
 pub struct GarpPacer<A = Ipv4Addr> {
     default_interval_us: u64,
@@ -98,7 +96,6 @@ pub struct GarpPacer<A = Ipv4Addr> {
     queues: BTreeMap<u32, IfQueue<A>>,
 }
 
-#[allow(dead_code)] // wired into the engine by the lead
 impl<A: Copy + Eq> GarpPacer<A> {
     /// A pacer with `vrrp_garp_interval` (or `vrrp_gna_interval`) as the
     /// interval of every interface; 0 = no pacing.
@@ -125,6 +122,7 @@ impl<A: Copy + Eq> GarpPacer<A> {
 
     /// Queues `count` packets for `addr` on `iface`, after whatever is
     /// already queued there.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn push(&mut self, iface: u32, addr: A, count: u32, now: u64) {
         self.push_burst(iface, &[addr], count, now);
     }
@@ -233,6 +231,7 @@ impl<A: Copy + Eq> GarpPacer<A> {
     }
 
     /// Packets still queued on `iface`.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn pending(&self, iface: u32) -> u64 {
         self.queues
             .get(&iface)
@@ -240,6 +239,7 @@ impl<A: Copy + Eq> GarpPacer<A> {
     }
 
     /// Whether nothing is queued anywhere.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn is_empty(&self) -> bool {
         self.queues.values().all(|q| q.bursts.is_empty())
     }

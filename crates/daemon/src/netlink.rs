@@ -20,10 +20,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use tracing::debug;
 
 /// `-ENOENT`: the rule to delete is not there.
-#[allow(dead_code)] // wired into the engine by the lead
 const ENOENT: i32 = 2;
 /// `-ESRCH`: the route to delete is not there.
-#[allow(dead_code)] // wired into the engine by the lead
 const ESRCH: i32 = 3;
 /// `-EEXIST` from the kernel: the address is already there.
 const EEXIST: i32 = 17;
@@ -194,7 +192,6 @@ fn address_message(spec: &AddrSpec) -> AddressMessage {
 }
 
 /// Whether a link event reports a link that exists or one that was removed.
-#[allow(dead_code)] // wired into the engine by the lead
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkEventKind {
     /// `RTM_NEWLINK`: the link appeared or changed (flags, name, address).
@@ -206,7 +203,6 @@ pub enum LinkEventKind {
 /// The state of one link, as keepalived judges interfaces: `up` only when the
 /// interface is administratively up (IFF_UP) *and* has carrier (IFF_RUNNING),
 /// so a cable pull counts as down.
-#[allow(dead_code)] // wired into the engine by the lead
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkEvent {
     pub index: u32,
@@ -219,7 +215,6 @@ pub struct LinkEvent {
     pub kind: LinkEventKind,
 }
 
-#[allow(dead_code)] // wired into the engine by the lead
 impl LinkEvent {
     fn from_message(msg: &LinkMessage, kind: LinkEventKind) -> Self {
         let mut name = String::new();
@@ -247,7 +242,6 @@ impl LinkEvent {
 }
 
 /// An address appearing on or leaving an interface.
-#[allow(dead_code)] // wired into the engine by the lead
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddrEvent {
     pub index: u32,
@@ -256,7 +250,6 @@ pub struct AddrEvent {
     pub removed: bool,
 }
 
-#[allow(dead_code)] // wired into the engine by the lead
 impl AddrEvent {
     fn from_message(msg: &AddressMessage, removed: bool) -> Option<Self> {
         // IPv4: IFA_LOCAL is the interface's own address (IFA_ADDRESS is
@@ -280,7 +273,6 @@ impl AddrEvent {
 }
 
 /// One notification from [`LinkMonitor`].
-#[allow(dead_code)] // wired into the engine by the lead
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MonitorEvent {
     Link(LinkEvent),
@@ -293,7 +285,6 @@ pub enum MonitorEvent {
 
 /// Link (and optionally address) notifications on their own netlink socket,
 /// so a burst of events never delays the requests on [`Netlink`]'s socket.
-#[allow(dead_code)] // wired into the engine by the lead
 pub struct LinkMonitor {
     messages: futures::channel::mpsc::UnboundedReceiver<(
         NetlinkMessage<RouteNetlinkMessage>,
@@ -302,7 +293,6 @@ pub struct LinkMonitor {
     conn: tokio::task::JoinHandle<()>,
 }
 
-#[allow(dead_code)] // wired into the engine by the lead
 impl LinkMonitor {
     /// Subscribes to RTNLGRP_LINK, plus the IPv4/IPv6 address groups when
     /// `with_addresses`. Spawns the socket's task on the current runtime.
@@ -354,7 +344,6 @@ impl Drop for LinkMonitor {
     }
 }
 
-#[allow(dead_code)] // wired into the engine by the lead
 impl Netlink {
     /// Every link as it is now, in the same shape as the monitor's events
     /// (`kind == New`).

@@ -9,7 +9,6 @@
 //! cannot be expressed in a netlink message is reported as a [`ConvertError`]
 //! naming the option; nothing is silently dropped, because installing a route
 //! that differs from the one configured is worse than refusing it.
-#![allow(dead_code)] // wired into the engine by the lead
 
 use keepalived_config::{
     IpPrefix, Metric, NextHop, Realms, Route, RouteOp, RoutePref, RouteTable, RouteType, Rule,

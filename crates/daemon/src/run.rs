@@ -405,10 +405,20 @@ async fn run_async(
             .borrow_mut()
             .set_garp_intervals(config.global.garp_interval_us, &per_iface);
     }
-    for fifo in [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
-        .into_iter()
-        .flatten()
-    {
+    // Notify FIFOs, each with its optional reader script (started once the
+    // FIFO exists, with the FIFO's path as its last argument).
+    let mut fifo_scripts = Vec::new();
+    for (fifo, script) in [
+        (
+            &config.global.notify_fifo,
+            &config.global.notify_fifo_script,
+        ),
+        (
+            &config.global.vrrp_notify_fifo,
+            &config.global.vrrp_notify_fifo_script,
+        ),
+    ] {
+        let Some(fifo) = fifo else { continue };
         let mut w = crate::notify::FifoWriter::new(
             fifo.path.clone(),
             crate::notify::FifoOpenMode::ReadWrite,
@@ -417,6 +427,17 @@ async fn run_async(
             warn!(fifo = %fifo.path.display(), error = %e, "cannot open notify FIFO; will retry");
         }
         engine.borrow_mut().add_fifo(w);
+        if let Some(script) = script {
+            let argv = crate::notify::fifo_script_argv(script, &fifo.path);
+            match crate::notify::spawn_script(
+                &argv,
+                script.user.as_deref(),
+                script.group.as_deref(),
+            ) {
+                Ok(child) => fifo_scripts.push(child),
+                Err(e) => error!(script = ?argv, error = %e, "cannot start the notify FIFO script"),
+            }
+        }
     }
 
     let sockets: Vec<(usize, Rc<AsyncFd<VrrpSocket>>)> = engine
@@ -530,6 +551,19 @@ async fn run_async(
     engine.borrow_mut().shutdown(clock.now());
     let stop_scripts = engine.borrow_mut().take_stop_scripts();
     finish_stop_scripts(stop_scripts).await;
+    // The FIFO scripts see end-of-file once our FIFO ends close; they get a
+    // second to finish reading, then their process group is terminated.
+    engine.borrow_mut().close_fifos();
+    finish_stop_scripts(
+        fifo_scripts
+            .into_iter()
+            .map(|child| crate::engine::Running {
+                child,
+                kill_after: Some(Duration::from_secs(1)),
+            })
+            .collect(),
+    )
+    .await;
     // Drop the engine's last sender so the worker ends after draining.
     drop(engine);
     match tokio::time::timeout(SHUTDOWN_NETLINK_TIMEOUT, worker).await {
@@ -797,8 +831,8 @@ async fn process_events(
     }
 }
 
-/// Waits for `notify_stop` scripts, killing the process group of any still
-/// running after its time (1 s, as keepalived).
+/// Waits for `notify_stop` (or FIFO) scripts, killing the process group of
+/// any still running after its time (1 s, as keepalived for notify_stop).
 async fn finish_stop_scripts(mut scripts: Vec<crate::engine::Running>) {
     let start = Instant::now();
     while !scripts.is_empty() {

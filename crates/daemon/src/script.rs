@@ -22,7 +22,6 @@
 //!
 //! Supplementary groups (`user :group`) are not set, like notify scripts
 //! (see `notify.rs`): std drops them when it sets a uid.
-#![allow(dead_code)] // wired into the engine by the lead
 
 use crate::notify::resolve_ids;
 use keepalived_config::{RunAs, VrrpScript};
@@ -116,6 +115,7 @@ impl RiseFall {
     }
 
     /// The raw counter, for status dumps.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn result(&self) -> u64 {
         self.result
     }

@@ -14,7 +14,6 @@
 //!
 //! What the values mean for priorities is [`crate::priority`]'s business; this
 //! module only turns file system events into `(file index, new value)` pairs.
-#![allow(dead_code)] // wired into the engine by the lead
 
 use keepalived_config::{InitFile, TrackFile};
 use nix::errno::Errno;
@@ -370,15 +369,18 @@ impl FileWatcher {
     }
 
     /// Number of tracked files.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
 
     /// The last value read of each file, by index.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn initial_values(&self) -> Vec<i64> {
         self.files.iter().map(|f| f.value).collect()
     }
@@ -389,6 +391,7 @@ impl FileWatcher {
     }
 
     /// The path of file `index`.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn path(&self, index: usize) -> Option<&Path> {
         self.files.get(index).map(|f| f.path.as_path())
     }
