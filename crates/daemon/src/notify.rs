@@ -389,16 +389,6 @@ impl FifoWriter {
         self.retry_interval = d;
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
-    pub fn is_open(&self) -> bool {
-        self.file.is_some()
-    }
-
     /// Lines dropped so far (never blocked on).
     #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn dropped(&self) -> u64 {

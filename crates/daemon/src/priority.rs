@@ -221,10 +221,6 @@ impl PriorityState {
         }
     }
 
-    pub fn base(&self) -> u8 {
-        self.base
-    }
-
     /// An address owner (base 255): its priority never moves.
     pub fn is_owner(&self) -> bool {
         self.base == 255
@@ -243,14 +239,6 @@ impl PriorityState {
             effect,
         });
         TrackerId(self.slots.len() - 1)
-    }
-
-    pub fn tracker_count(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn spec(&self, id: TrackerId) -> Option<TrackerSpec> {
-        self.slots.get(id.0).map(|s| s.spec)
     }
 
     pub fn input(&self, id: TrackerId) -> Option<TrackerInput> {

@@ -368,17 +368,6 @@ impl FileWatcher {
         self.inotify.as_fd()
     }
 
-    /// Number of tracked files.
-    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
     /// The last value read of each file, by index.
     #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn initial_values(&self) -> Vec<i64> {
@@ -388,12 +377,6 @@ impl FileWatcher {
     /// The last value read of file `index`.
     pub fn value(&self, index: usize) -> Option<i64> {
         self.files.get(index).map(|f| f.value)
-    }
-
-    /// The path of file `index`.
-    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
-    pub fn path(&self, index: usize) -> Option<&Path> {
-        self.files.get(index).map(|f| f.path.as_path())
     }
 
     /// Drains the pending events (non-blocking; `EAGAIN` ends the drain),
