@@ -447,20 +447,7 @@ fn the_instances_own_interface_deleted_and_re_created_recovers_without_restart()
 
     // The cable comes back as a new interface (new index) with the same name
     // and address: node 0 must receive and send on it again, and preempt.
-    let ns0 = &lab.node(0).ns;
-    let status = std::process::Command::new("ip")
-        .args(["netns", "exec", lab.hub(), "sh", "-c"])
-        .arg(format!(
-            "ip link add p0 type veth peer name eth0 netns {ns0} && \
-             ip link set p0 master br0 && ip link set p0 up"
-        ))
-        .status()
-        .expect("run ip in the hub");
-    assert!(status.success(), "re-creating node 0's cable");
-    lab.node(0).exec_ok(&format!(
-        "sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip addr add {}/24 dev eth0 && ip link set eth0 up",
-        lab.node(0).addr
-    ));
+    recreate_eth0(&lab, 0);
     wait_sole_holder(
         &lab,
         2,
@@ -514,4 +501,44 @@ fn notify_fifo_script_reads_every_line_until_the_daemon_stops() {
     }
     wait_until(Duration::from_secs(3), || lines(&out).len() >= want.len());
     assert_eq!(lines(&out), want, "lines the FIFO script read");
+}
+
+/// Re-creates node `i`'s cable to the bridge: a new veth pair (new index),
+/// named and addressed as before (the link comes up before its address).
+fn recreate_eth0(lab: &Lab, i: usize) {
+    let ns = &lab.node(i).ns;
+    let status = std::process::Command::new("ip")
+        .args(["netns", "exec", lab.hub(), "sh", "-c"])
+        .arg(format!(
+            "ip link add p{i} type veth peer name eth0 netns {ns} && \
+             ip link set p{i} master br0 && ip link set p{i} up"
+        ))
+        .status()
+        .expect("run ip in the hub");
+    assert!(status.success(), "re-creating node {i}'s cable");
+    lab.node(i).exec_ok(&format!(
+        "sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip link set eth0 up && ip addr add {}/24 dev eth0",
+        lab.node(i).addr
+    ));
+}
+
+#[test]
+fn with_dynamic_interfaces_an_instance_waits_for_its_interface_to_appear() {
+    let imp = under_test();
+    let lab = Lab::new(2);
+    // Node 0 starts without eth0 at all.
+    lab.node(0).exec_ok("ip link del eth0");
+    let conf_a = VrrpConf::prio(150).render().replacen(
+        "global_defs {\n",
+        "global_defs {\n    dynamic_interfaces\n",
+        1,
+    );
+    let _a = lab.node(0).spawn_impl(imp, &conf_a);
+    let _b = lab.node(1).spawn_impl(imp, &VrrpConf::prio(100).render());
+    wait_sole_holder(&lab, 2, 1, VIP, settle(), "node 1 alone");
+
+    // eth0 appears (link first, then its address): node 0 leaves FAULT and
+    // preempts.
+    recreate_eth0(&lab, 0);
+    wait_sole_holder(&lab, 2, 0, VIP, settle(), "preemption once eth0 exists");
 }

@@ -87,8 +87,12 @@ pub enum NetlinkOp {
 /// One interface the daemon uses.
 pub struct Iface {
     pub name: String,
-    /// Kernel interface index (changes when the interface is re-created).
+    /// Kernel interface index (changes when the interface is re-created;
+    /// 0 while a `dynamic_interfaces` interface does not exist).
     pub index: u32,
+    /// Whether instances send and receive adverts on it (it needs a VRRP
+    /// socket whenever it exists).
+    pub carries_instances: bool,
     pub mac: [u8; 6],
     /// The VRRP socket, for interfaces that carry instances.
     pub vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
@@ -107,6 +111,7 @@ impl Iface {
         packet: Option<PacketSocket>,
     ) -> Self {
         Iface {
+            carries_instances: vrrp.is_some(),
             name,
             index,
             mac,
@@ -141,6 +146,9 @@ pub struct InstanceRt {
     prio: PriorityState,
     /// Index into `Engine::groups` of the sync group this instance is in.
     group: Option<usize>,
+    /// No source address yet (its interface had no IPv4 address at start):
+    /// keepalived's "no source IP" fault, cleared by the first address.
+    pub no_src: bool,
     /// `notify_priority_changes`: FIFO lines on effective-priority changes.
     pub priority_changes: bool,
     /// `virtual_routes` and `virtual_rules`: installed only while MASTER.
@@ -172,6 +180,7 @@ impl InstanceRt {
             tracks,
             notify,
             group: None,
+            no_src: src.is_unspecified(),
             priority_changes: false,
             routes: Vec::new(),
             rules: Vec::new(),
@@ -452,11 +461,52 @@ impl Engine {
         }
     }
 
-    /// Whether instance `i`'s own trackers put it in FAULT.
+    /// Whether instance `i`'s own trackers (or a missing source address)
+    /// put it in FAULT.
     fn wants_fault(&self, i: usize) -> bool {
         self.instances
             .get(i)
-            .is_some_and(|inst| inst.prio.faulted())
+            .is_some_and(|inst| inst.prio.faulted() || inst.no_src)
+    }
+
+    /// Re-evaluates instance `i`'s FAULT (through its group, if any).
+    fn refresh_fault(&mut self, i: usize, now: Timestamp) {
+        match self.instances.get(i).and_then(|inst| inst.group) {
+            Some(g) => self.update_group_fault(g, now),
+            None => {
+                let fault = self.wants_fault(i);
+                self.feed(i, now, Input::Fault(fault));
+            }
+        }
+    }
+
+    /// Whether an instance on interface `iface` still lacks a source address.
+    pub fn needs_source_address(&self, iface: usize) -> bool {
+        self.instances
+            .iter()
+            .any(|inst| inst.iface == iface && inst.no_src)
+    }
+
+    /// Interface `iface` has IPv4 address `addr`: instances on it that had
+    /// no source address use it from now on.
+    pub fn set_source_address(&mut self, iface: usize, addr: Ipv4Addr, now: Timestamp) {
+        for i in 0..self.instances.len() {
+            let Some(inst) = self.instances.get_mut(i) else {
+                continue;
+            };
+            if inst.iface != iface || !inst.no_src {
+                continue;
+            }
+            if inst.vrrp.config().vips.contains(&addr) {
+                continue; // a VIP is never the source
+            }
+            inst.src = addr;
+            inst.no_src = false;
+            inst.vrrp.set_local_addr(addr);
+            let name = &inst.vrrp.config().name;
+            info!(instance = %name, %addr, "({name}) source address {addr}");
+            self.refresh_fault(i, now);
+        }
     }
 
     /// keepalived: one member in FAULT puts every member of the group in

@@ -119,7 +119,7 @@ async fn run_async(
     let nl = Netlink::open()?;
     // Link events: the monitor is opened before the dump, so no change falls
     // between the two.
-    let monitor = LinkMonitor::open(false).context("cannot watch interface changes")?;
+    let monitor = LinkMonitor::open(true).context("cannot watch interface changes")?;
     let all_links = nl.links().await.context("cannot list interfaces")?;
 
     // Every interface an instance or a VIP names, in first-use order.
@@ -159,9 +159,27 @@ async fn run_async(
     }
     let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        let info = nl.link_info(name).await.map_err(|e| {
-            RuntimeConfigError(format!("non-existent interface in configuration: {e}"))
-        })?;
+        let info = match nl.link_info(name).await {
+            Ok(info) => info,
+            // `dynamic_interfaces`: the interface may appear later; until
+            // then it is down, and its instances wait in FAULT.
+            Err(crate::netlink::NetlinkError::NoSuchInterface(_))
+                if config.global.dynamic_interfaces =>
+            {
+                warn!(interface = %name, "interface {name} does not exist yet (dynamic_interfaces)");
+                LinkInfo {
+                    index: 0,
+                    mac: [0; 6],
+                    ipv4: Vec::new(),
+                }
+            }
+            Err(e) => {
+                return Err(RuntimeConfigError(format!(
+                    "non-existent interface in configuration: {e}"
+                ))
+                .into())
+            }
+        };
         links.insert(name.clone(), (i, info));
     }
     let carries_instances: Vec<&str> = config
@@ -174,7 +192,15 @@ async fn run_async(
         let Some((_, info)) = links.get(name) else {
             continue;
         };
-        let vrrp_sock = if carries_instances.contains(&name.as_str()) {
+        let carries = carries_instances.contains(&name.as_str());
+        if info.index == 0 {
+            // Missing (dynamic_interfaces): sockets are opened when it appears.
+            let mut f = Iface::new(name.clone(), 0, info.mac, None, None);
+            f.carries_instances = carries;
+            ifaces.push(f);
+            continue;
+        }
+        let vrrp_sock = if carries {
             let sock = VrrpSocket::open(name, info.index, config.global.mcast_group4)
                 .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
             Some(Rc::new(
@@ -646,6 +672,13 @@ fn build_instance(
             .iter()
             .copied()
             .find(|a| !advert_addrs.contains(a))
+            .or_else(|| {
+                // dynamic_interfaces: wait (in FAULT) for an address.
+                config
+                    .global
+                    .dynamic_interfaces
+                    .then_some(std::net::Ipv4Addr::UNSPECIFIED)
+            })
             .ok_or_else(|| {
                 bad(format!(
                     "interface '{ifname}' has no IPv4 address to send adverts from"
@@ -888,7 +921,22 @@ async fn link_events(
         };
         let links = match ev {
             MonitorEvent::Link(l) => vec![l],
-            MonitorEvent::Addr(_) => continue,
+            MonitorEvent::Addr(a) => {
+                // Only an instance still without a source address cares.
+                if let (false, IpAddr::V4(addr)) = (a.removed, a.addr) {
+                    let mut eng = engine.borrow_mut();
+                    let iface = eng.ifaces.iter().position(|f| f.index == a.index);
+                    if let Some(i) = iface.filter(|&i| eng.needs_source_address(i)) {
+                        let before = eng.next_deadline();
+                        eng.set_source_address(i, addr, clock.now());
+                        let after = eng.next_deadline();
+                        if after.is_some() && (before.is_none() || after < before) {
+                            wake.notify_one();
+                        }
+                    }
+                }
+                continue;
+            }
             MonitorEvent::Overrun => {
                 warn!("interface events lost; re-reading every interface");
                 match nl.links().await {
@@ -929,6 +977,24 @@ async fn link_events(
         };
         for l in links {
             on_link(&engine, &wake, &l, clock, mcast, &readers);
+            // An interface that (re)appeared may already have its address:
+            // its address event can come before we knew the new index.
+            let needs = {
+                let eng = engine.borrow();
+                eng.ifaces
+                    .iter()
+                    .position(|f| f.name == l.name && f.index == l.index)
+                    .filter(|&i| eng.needs_source_address(i))
+            };
+            if let (Some(i), false) = (needs, l.removed) {
+                if let Ok(info) = nl.link_info(&l.name).await {
+                    if let Some(addr) = info.ipv4.first() {
+                        let mut eng = engine.borrow_mut();
+                        eng.set_source_address(i, *addr, clock.now());
+                        wake.notify_one();
+                    }
+                }
+            }
         }
     }
 }
@@ -950,7 +1016,7 @@ fn on_link(
             .iter()
             .position(|f| f.name == l.name)
             .filter(|&i| !l.removed && eng.ifaces.get(i).is_some_and(|f| f.index != l.index))
-            .map(|i| (i, eng.ifaces.get(i).is_some_and(|f| f.vrrp.is_some())))
+            .map(|i| (i, eng.ifaces.get(i).is_some_and(|f| f.carries_instances)))
     };
     if let Some((idx, carries_instances)) = recreated {
         let vrrp = if carries_instances {

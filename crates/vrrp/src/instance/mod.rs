@@ -237,6 +237,12 @@ impl Instance {
         }
     }
 
+    /// Sets the address our adverts come from (and that breaks priority
+    /// ties), for an interface whose address was not known at start.
+    pub fn set_local_addr(&mut self, addr: Ipv4Addr) {
+        self.cfg.local_addr = addr;
+    }
+
     /// Feeds one input. Never panics, whatever the advert contains.
     pub fn handle(&mut self, now: Timestamp, input: Input<'_>) {
         match input {
