@@ -97,11 +97,8 @@ const KEYWORDS: &[&str] = &[
 /// Keywords whose value is parsed and kept in the model but that the
 /// keepalived-rs daemon does not act on yet: one warning per keyword.
 const NOT_RUN_YET: &[&str] = &[
-    "virtual_routes",
-    "virtual_rules",
     "no_accept",
     "promote_secondaries",
-    "dont_track_primary",
     "mcast_src_ip",
     "track_src_ip",
     "mcast_dst_ip",
@@ -115,22 +112,12 @@ const NOT_RUN_YET: &[&str] = &[
     "vmac_xmit_base",
     "use_ipvlan",
     "vrf",
-    "garp_master_refresh",
-    "garp_master_refresh_repeat",
-    "garp_lower_prio_delay",
-    "garp_lower_prio_repeat",
     "garp_extra_if",
-    "down_timer_adverts",
-    "lower_prio_no_advert",
-    "higher_prio_send_advert",
-    "owner_ignore_adverts",
     "timer_expired_backup",
     "skip_check_adv_addr",
     "strict_mode",
     "auth_hmac",
-    "notify_master_rx_lower_pri",
     "notify_deleted",
-    "notify_priority_changes",
 ];
 
 /// `authentication { }` as written, judged once the version is known.
