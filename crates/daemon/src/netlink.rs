@@ -431,66 +431,58 @@ impl Netlink {
             RouteOp::Append => NLM_F_CREATE | NLM_F_APPEND,
         };
         let msg = RouteNetlinkMessage::NewRoute(spec.add_message().clone());
-        match self.request(msg, flags).await {
-            Ok(()) => Ok(()),
-            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EEXIST => {
-                debug!("route {} already present", spec.describe());
-                Ok(())
-            }
-            Err(source) => Err(NetlinkError::Request {
-                what: format!("adding route {}", spec.describe()),
-                source,
-            }),
-        }
+        self.change(msg, flags, &[EEXIST], "adding route", spec.describe())
+            .await
     }
 
     /// Removes the route; a route that is not there is not an error.
     pub async fn del_route(&self, spec: &RouteSpec) -> Result<(), NetlinkError> {
         let msg = RouteNetlinkMessage::DelRoute(spec.del_message().clone());
-        match self.request(msg, 0).await {
-            Ok(()) => Ok(()),
-            Err(rtnetlink::Error::NetlinkError(e))
-                if e.raw_code() == -ESRCH || e.raw_code() == -ENOENT =>
-            {
-                debug!("route {} already absent", spec.describe());
-                Ok(())
-            }
-            Err(source) => Err(NetlinkError::Request {
-                what: format!("removing route {}", spec.describe()),
-                source,
-            }),
-        }
+        self.change(msg, 0, &[ESRCH, ENOENT], "removing route", spec.describe())
+            .await
     }
 
     /// Installs the rule; an identical rule already there is not an error.
     pub async fn add_rule(&self, spec: &RuleSpec) -> Result<(), NetlinkError> {
         let msg = RouteNetlinkMessage::NewRule(spec.message().clone());
-        match self.request(msg, NLM_F_CREATE | NLM_F_EXCL).await {
-            Ok(()) => Ok(()),
-            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EEXIST => {
-                debug!("rule {} already present", spec.describe());
-                Ok(())
-            }
-            Err(source) => Err(NetlinkError::Request {
-                what: format!("adding rule {}", spec.describe()),
-                source,
-            }),
-        }
+        self.change(
+            msg,
+            NLM_F_CREATE | NLM_F_EXCL,
+            &[EEXIST],
+            "adding rule",
+            spec.describe(),
+        )
+        .await
     }
 
     /// Removes the rule; a rule that is not there is not an error.
     pub async fn del_rule(&self, spec: &RuleSpec) -> Result<(), NetlinkError> {
         let msg = RouteNetlinkMessage::DelRule(spec.message().clone());
-        match self.request(msg, 0).await {
+        self.change(msg, 0, &[ENOENT, ESRCH], "removing rule", spec.describe())
+            .await
+    }
+
+    /// Sends one route/rule change. The errnos in `already` mean the kernel
+    /// is already in the state we asked for (present when adding, absent
+    /// when removing): logged, not an error.
+    async fn change(
+        &self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        already: &[i32],
+        what: &str,
+        desc: &str,
+    ) -> Result<(), NetlinkError> {
+        match self.request(msg, flags).await {
             Ok(()) => Ok(()),
             Err(rtnetlink::Error::NetlinkError(e))
-                if e.raw_code() == -ENOENT || e.raw_code() == -ESRCH =>
+                if already.iter().any(|code| e.raw_code() == -code) =>
             {
-                debug!("rule {} already absent", spec.describe());
+                debug!("{what} {desc}: already done");
                 Ok(())
             }
             Err(source) => Err(NetlinkError::Request {
-                what: format!("removing rule {}", spec.describe()),
+                what: format!("{what} {desc}"),
                 source,
             }),
         }

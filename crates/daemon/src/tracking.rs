@@ -136,17 +136,28 @@ impl Builder<'_> {
         self.sources.iter().position(pred)
     }
 
-    fn interface(&mut self, name: &str) -> usize {
-        if let Some(i) = self.find(|s| matches!(s, Source::Interface { name: n, .. } if n == name))
-        {
+    /// The index of the source `pred` picks, adding `make()` if none does.
+    fn find_or_add(
+        &mut self,
+        pred: impl Fn(&Source) -> bool,
+        make: impl FnOnce() -> Source,
+    ) -> usize {
+        if let Some(i) = self.find(pred) {
             return i;
         }
-        self.sources.push(Source::Interface {
-            name: name.to_string(),
-            // Set from the kernel's view before the instances start.
-            up: true,
-        });
+        self.sources.push(make());
         self.sources.len() - 1
+    }
+
+    fn interface(&mut self, name: &str) -> usize {
+        self.find_or_add(
+            |s| matches!(s, Source::Interface { name: n, .. } if n == name),
+            || Source::Interface {
+                name: name.to_string(),
+                // Set from the kernel's view before the instances start.
+                up: true,
+            },
+        )
     }
 
     /// The source and its default (weight, reverse) for a tracker entry;
@@ -193,19 +204,14 @@ impl Builder<'_> {
                     return Ok(None);
                 };
                 let s = &config.scripts[index];
-                let slot = match self
-                    .find(|src| matches!(src, Source::Script { index: i, .. } if *i == index))
-                {
-                    Some(i) => i,
-                    None => {
-                        self.sources.push(Source::Script {
-                            index,
-                            name: s.name.clone(),
-                            ok: None,
-                        });
-                        self.sources.len() - 1
-                    }
-                };
+                let slot = self.find_or_add(
+                    |src| matches!(src, Source::Script { index: i, .. } if *i == index),
+                    || Source::Script {
+                        index,
+                        name: s.name.clone(),
+                        ok: None,
+                    },
+                );
                 Ok(Some((
                     slot,
                     TrackerKind::Script,
@@ -218,19 +224,14 @@ impl Builder<'_> {
                     return Ok(None);
                 };
                 let f = &config.track_files[index];
-                let slot = match self
-                    .find(|src| matches!(src, Source::File { index: i, .. } if *i == index))
-                {
-                    Some(i) => i,
-                    None => {
-                        self.sources.push(Source::File {
-                            index,
-                            name: f.name.clone(),
-                            value: 0,
-                        });
-                        self.sources.len() - 1
-                    }
-                };
+                let slot = self.find_or_add(
+                    |src| matches!(src, Source::File { index: i, .. } if *i == index),
+                    || Source::File {
+                        index,
+                        name: f.name.clone(),
+                        value: 0,
+                    },
+                );
                 Ok(Some((slot, TrackerKind::File, f.weight, f.weight_reverse)))
             }
             TrackKind::Bfd => Ok(None),
