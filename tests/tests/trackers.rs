@@ -542,3 +542,98 @@ fn with_dynamic_interfaces_an_instance_waits_for_its_interface_to_appear() {
     recreate_eth0(&lab, 0);
     wait_sole_holder(&lab, 2, 0, VIP, settle(), "preemption once eth0 exists");
 }
+
+/// Sends one VRRPv2 advert for VRID 51 (the scenarios' auth and VIP) with
+/// `priority`, from inside namespace `ns` out of its eth0 with source `src`,
+/// as a lower-priority router would.
+fn inject_advert(ns: &str, src: std::net::Ipv4Addr, priority: u8) {
+    let ns = ns.to_string();
+    std::thread::spawn(move || {
+        // setns moves only this thread into the namespace.
+        let f = std::fs::File::open(format!("/run/netns/{ns}")).expect("open namespace");
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("enter namespace");
+        let mut pass = [0u8; 8];
+        pass[..6].copy_from_slice(b"s3cret");
+        let dst = std::net::Ipv4Addr::new(224, 0, 0, 18);
+        let mut buf = Vec::new();
+        vrrp::packet::encode_ipv4(
+            &mut buf,
+            src,
+            dst,
+            255,
+            2,
+            51,
+            priority,
+            100,
+            &vrrp::AuthData::Pass(pass),
+            &[VIP.parse().expect("VIP")],
+        )
+        .expect("encode advert");
+        // IPPROTO_RAW: the datagram carries its own IP header.
+        let sock = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(255)),
+        )
+        .expect("raw socket");
+        sock.bind_device(Some(b"eth0")).expect("bind to eth0");
+        sock.set_multicast_if_v4(&src).expect("multicast interface");
+        let to = std::net::SocketAddrV4::new(dst, 0);
+        sock.send_to(&buf, &to.into()).expect("send advert");
+    })
+    .join()
+    .expect("advert sender");
+}
+
+#[test]
+fn a_master_hearing_a_lower_priority_master_runs_notify_master_rx_lower_pri() {
+    let imp = under_test();
+    let lab = Lab::new(2);
+    let dir = &lab.node(0).dir;
+    let log = dir.join("rx_lower.log");
+    let script = dir.join("rx_lower.sh");
+    write_exec(
+        &script,
+        &format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display()),
+    );
+    let fifo = dir.join("fifo");
+    let out = dir.join("fifo.out");
+    let _reader = fifo_reader(&fifo, &out);
+    let conf_a = extend(
+        &VrrpConf::prio(150).render().replacen(
+            "global_defs {\n",
+            &format!("global_defs {{\n    notify_fifo {}\n", fifo.display()),
+            1,
+        ),
+        "",
+        &format!(
+            "    notify_master_rx_lower_pri \"{} rx_lower\"\n",
+            script.display()
+        ),
+    );
+    let _a = lab.node(0).spawn_impl(imp, &conf_a);
+    wait_sole_holder(&lab, 1, 0, VIP, settle(), "node 0 alone");
+    assert!(
+        !log.exists(),
+        "no lower-priority master was heard yet, but the script ran"
+    );
+
+    // A lower-priority router (priority 100, from node 1's address) announces
+    // itself as MASTER.
+    inject_advert(
+        &lab.node(1).ns,
+        lab.node(1).addr.parse().expect("addr"),
+        100,
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || std::fs::read_to_string(&log)
+            .is_ok_and(|t| t.lines().any(|l| l == "rx_lower"))),
+        "notify_master_rx_lower_pri did not run with its arguments"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || lines(&out)
+            .contains(&"INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 150".to_string())),
+        "FIFO lines: {:?}",
+        lines(&out)
+    );
+}
