@@ -13,6 +13,7 @@ use crate::priority::{PriorityState, TrackerId};
 use crate::routes::{RouteSpec, RuleSpec};
 use crate::socket::{PacketSocket, VrrpSocket};
 use crate::tracking::{Source, TrackUse};
+use crate::unicast::{Refusal, Unicast};
 use keepalived_config::{NotifyBox, SyncGroup};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -100,6 +101,9 @@ pub struct Iface {
     pub packet: Option<PacketSocket>,
     /// Instance index by VRID (`u32::MAX` = none).
     by_vrid: Box<[u32; 256]>,
+    /// Further instances sharing a VRID on this interface (unicast
+    /// instances with disjoint peers): (VRID, instance).
+    shared_vrids: Vec<(u8, u32)>,
 }
 
 impl Iface {
@@ -118,6 +122,7 @@ impl Iface {
             vrrp,
             packet,
             by_vrid: Box::new([u32::MAX; 256]),
+            shared_vrids: Vec::new(),
         }
     }
 }
@@ -146,6 +151,10 @@ pub struct InstanceRt {
     prio: PriorityState,
     /// Index into `Engine::groups` of the sync group this instance is in.
     group: Option<usize>,
+    /// Unicast peers and receive checks (empty peers: multicast).
+    pub unicast: Unicast,
+    /// `unicast_fault_no_peer` with no peers: the instance stays in FAULT.
+    pub no_peer: bool,
     /// No source address yet (its interface had no IPv4 address at start):
     /// keepalived's "no source IP" fault, cleared by the first address.
     pub no_src: bool,
@@ -181,6 +190,8 @@ impl InstanceRt {
             notify,
             group: None,
             no_src: src.is_unspecified(),
+            unicast: Unicast::default(),
+            no_peer: false,
             priority_changes: false,
             routes: Vec::new(),
             rules: Vec::new(),
@@ -203,6 +214,72 @@ pub struct DispatchStats {
     pub truncated: u64,
     pub unknown_vrid: u64,
     pub send_errors: u64,
+    /// Malformed datagrams by decode error.
+    pub malformed_by_reason: Vec<(&'static str, u64)>,
+    /// Adverts refused before an instance saw them, by reason.
+    pub refused: Vec<(&'static str, u64)>,
+}
+
+impl DispatchStats {
+    fn bump(list: &mut Vec<(&'static str, u64)>, reason: &'static str) {
+        match list.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => list.push((reason, 1)),
+        }
+    }
+}
+
+/// At most one warning per reason every [`LOG_EVERY_US`]; the rest are
+/// counted and the count is reported with the next warning (keepalived
+/// rate-limits its receive errors the same way, RFC 9568).
+#[derive(Debug, Default)]
+struct LogLimiter {
+    last: Vec<(&'static str, Timestamp, u64)>,
+}
+
+const LOG_EVERY_US: u64 = 10_000_000;
+
+impl LogLimiter {
+    /// `Some(suppressed)` when a warning may be logged now.
+    fn allow(&mut self, reason: &'static str, now: Timestamp) -> Option<u64> {
+        match self.last.iter_mut().find(|(r, _, _)| *r == reason) {
+            Some((_, at, suppressed)) => {
+                if now.as_micros().saturating_sub(at.as_micros()) >= LOG_EVERY_US {
+                    let n = *suppressed;
+                    *at = now;
+                    *suppressed = 0;
+                    Some(n)
+                } else {
+                    *suppressed += 1;
+                    None
+                }
+            }
+            None => {
+                self.last.push((reason, now, 0));
+                Some(0)
+            }
+        }
+    }
+}
+
+/// A short name for a decode error, for counters.
+fn decode_reason(e: &vrrp::DecodeError) -> &'static str {
+    use vrrp::DecodeError as E;
+    match e {
+        E::Truncated => "truncated",
+        E::NotIpv4(_) => "not IPv4",
+        E::BadIhl(_) => "bad IHL",
+        E::BadTotalLength { .. } => "bad total length",
+        E::BadIpChecksum => "bad IP checksum",
+        E::NotVrrpProtocol(_) => "not VRRP",
+        E::LengthMismatch { .. } => "length mismatch",
+        E::BadVersion(_) => "bad version",
+        E::BadType(_) => "bad type",
+        E::BadChecksum => "bad checksum",
+        E::AuthType(_) => "auth type",
+        #[allow(unreachable_patterns)]
+        _ => "other",
+    }
 }
 
 pub struct Engine {
@@ -224,6 +301,8 @@ pub struct Engine {
     children: Vec<Running>,
     /// Events of sync-group members not yet handled at group level.
     transitions: Vec<GroupEvent>,
+    /// Rate limit of receive-error warnings.
+    rx_log: LogLimiter,
     /// Gratuitous ARPs waiting for their turn (`vrrp_garp_interval`,
     /// `garp_group`); keyed by index into `ifaces`.
     garps: GarpPacer,
@@ -255,12 +334,17 @@ impl Engine {
             children: Vec::new(),
             transitions: Vec::new(),
             garps: GarpPacer::new(0),
+            rx_log: LogLimiter::default(),
             garp_scheduled: None,
         };
         for (i, inst) in engine.instances.iter().enumerate() {
             let vrid = usize::from(inst.vrrp.config().vrid);
             if let Some(iface) = engine.ifaces.get_mut(inst.iface) {
-                iface.by_vrid[vrid] = i as u32;
+                if iface.by_vrid[vrid] == u32::MAX {
+                    iface.by_vrid[vrid] = i as u32;
+                } else {
+                    iface.shared_vrids.push((inst.vrrp.config().vrid, i as u32));
+                }
             }
         }
         // Every tracker slot starts from its source's current input.
@@ -466,7 +550,7 @@ impl Engine {
     fn wants_fault(&self, i: usize) -> bool {
         self.instances
             .get(i)
-            .is_some_and(|inst| inst.prio.faulted() || inst.no_src)
+            .is_some_and(|inst| inst.prio.faulted() || inst.no_src || inst.no_peer)
     }
 
     /// Re-evaluates instance `i`'s FAULT (through its group, if any).
@@ -578,26 +662,82 @@ impl Engine {
             Ok(v) => v,
             Err(e) => {
                 self.stats.malformed += 1;
-                debug!(error = %e, "dropping malformed VRRP packet");
+                let reason = decode_reason(&e);
+                DispatchStats::bump(&mut self.stats.malformed_by_reason, reason);
+                match self.rx_log.allow(reason, now) {
+                    Some(suppressed) => {
+                        warn!(error = %e, suppressed, "dropping malformed VRRP packet")
+                    }
+                    None => debug!(error = %e, "dropping malformed VRRP packet"),
+                }
                 return;
             }
         };
         let Some(ifc) = self.ifaces.get(iface) else {
             return;
         };
-        let idx = ifc.by_vrid[usize::from(advert.vrid)];
-        if idx == u32::MAX {
+        let first = ifc.by_vrid[usize::from(advert.vrid)];
+        if first == u32::MAX {
             self.stats.unknown_vrid += 1;
             debug!(vrid = advert.vrid, src = %meta.src, "advert for unknown VRID");
+            return;
+        }
+        // Several unicast instances may share a VRID on one interface: the
+        // one whose peers include the source gets the advert.
+        let src = IpAddr::V4(meta.src);
+        let mut idx = first as usize;
+        if ifc.shared_vrids.iter().any(|(v, _)| *v == advert.vrid) {
+            let candidates = std::iter::once(first).chain(
+                ifc.shared_vrids
+                    .iter()
+                    .filter(|(v, _)| *v == advert.vrid)
+                    .map(|(_, i)| *i),
+            );
+            for c in candidates {
+                if self
+                    .instances
+                    .get(c as usize)
+                    .is_some_and(|inst| inst.unicast.has_peer(src))
+                {
+                    idx = c as usize;
+                    break;
+                }
+            }
+        }
+        let multicast = meta.dst.is_multicast();
+        let refusal = self
+            .instances
+            .get(idx)
+            .and_then(|inst| inst.unicast.check(src, multicast, meta.ttl).err());
+        if let Some(r) = refusal {
+            self.refuse(idx, r, src, now);
             return;
         }
         let input = Input::Advert {
             src: meta.src,
             ttl: meta.ttl,
-            multicast: meta.dst.is_multicast(),
+            multicast,
             advert,
         };
-        self.feed(idx as usize, now, input);
+        self.feed(idx, now, input);
+    }
+
+    /// Counts and (rate-limited) logs an advert refused by the unicast checks.
+    fn refuse(&mut self, i: usize, r: Refusal, src: IpAddr, now: Timestamp) {
+        DispatchStats::bump(&mut self.stats.refused, r.as_str());
+        let name = self
+            .instances
+            .get(i)
+            .map(|inst| inst.vrrp.config().name.as_str())
+            .unwrap_or("?");
+        match self.rx_log.allow(r.as_str(), now) {
+            Some(suppressed) => {
+                warn!(instance = name, %src, suppressed, "({name}) advert from {src} dropped: {}", r.as_str())
+            }
+            None => {
+                debug!(instance = name, %src, "({name}) advert from {src} dropped: {}", r.as_str())
+            }
+        }
     }
 
     /// Interface `idx` was re-created (new kernel index, maybe a new MAC):
@@ -1064,7 +1204,7 @@ fn send_advert(
             txbuf,
             inst.src,
             *dst,
-            255,
+            inst.unicast.send_ttl(),
             cfg.version,
             cfg.vrid,
             priority,

@@ -295,6 +295,27 @@ async fn run_async(
     };
     for (inst, tracks) in config.instances.iter().zip(uses) {
         let mut rt = build_instance(inst, &config, &links, tracks)?;
+        rt.unicast = crate::unicast::Unicast {
+            peers: inst
+                .opts
+                .unicast_peer
+                .iter()
+                .map(|p| crate::unicast::Peer {
+                    addr: p.addr,
+                    min_ttl: p.min_ttl,
+                    max_ttl: p.max_ttl,
+                })
+                .collect(),
+            check_src: inst.opts.check_unicast_src,
+            ttl: inst.opts.unicast_ttl,
+        };
+        // keepalived: unicast settings without peers fall back to multicast
+        // (an error in the configuration test), except with
+        // `unicast_fault_no_peer`, which keeps the instance in FAULT.
+        rt.no_peer = inst.opts.unicast_fault_no_peer && inst.unicast_peers.is_empty();
+        if rt.no_peer {
+            warn!(instance = %inst.name, "({}) unicast_fault_no_peer and no unicast_peer: staying in FAULT", inst.name);
+        }
         rt.priority_changes = inst
             .opts
             .notify_priority_changes
