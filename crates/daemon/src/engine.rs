@@ -6,6 +6,7 @@
 //! It is deliberately free of async code so the hot paths (one packet, one timer)
 //! are plain function calls with no allocation.
 
+use crate::firewall::FwOp;
 use crate::garp::{build_garp, GarpPacer, GARP_FRAME_LEN};
 use crate::netlink::AddrSpec;
 use crate::notify::{FifoWriter, Notification, NotifyState};
@@ -83,6 +84,9 @@ pub enum NetlinkOp {
     DelRoute(Box<RouteSpec>),
     AddRule(Box<RuleSpec>),
     DelRule(Box<RuleSpec>),
+    /// `no_accept`: the nftables drop set (not netlink, but ordered with
+    /// the address changes it belongs to).
+    Firewall(FwOp),
 }
 
 /// One interface the daemon uses.
@@ -153,6 +157,9 @@ pub struct InstanceRt {
     group: Option<usize>,
     /// Unicast peers and receive checks (empty peers: multicast).
     pub unicast: Unicast,
+    /// `no_accept` on a non-owner: while MASTER, traffic to the VIPs is
+    /// dropped by the firewall.
+    pub no_accept: bool,
     /// `unicast_fault_no_peer` with no peers: the instance stays in FAULT.
     pub no_peer: bool,
     /// No source address yet (its interface had no IPv4 address at start):
@@ -191,6 +198,7 @@ impl InstanceRt {
             group: None,
             no_src: src.is_unspecified(),
             unicast: Unicast::default(),
+            no_accept: false,
             no_peer: false,
             priority_changes: false,
             routes: Vec::new(),
@@ -1018,8 +1026,12 @@ impl Engine {
                     send_advert(inst, ifaces, txbuf, stats, priority);
                 }
                 Action::AddVips => {
-                    // keepalived's order: addresses, then routes, then rules.
+                    // keepalived's order: addresses, then routes, then rules;
+                    // with no_accept the drop rule comes before the address.
                     for vip in &inst.vips {
+                        if inst.no_accept {
+                            queue(netlink, NetlinkOp::Firewall(FwOp::Block(vip.spec.addr)));
+                        }
                         queue(netlink, NetlinkOp::Add(vip.spec.clone()));
                     }
                     for r in &inst.routes {
@@ -1048,6 +1060,9 @@ impl Engine {
                     }
                     for vip in &inst.vips {
                         queue(netlink, NetlinkOp::Del(vip.spec.clone()));
+                        if inst.no_accept {
+                            queue(netlink, NetlinkOp::Firewall(FwOp::Unblock(vip.spec.addr)));
+                        }
                     }
                 }
                 Action::SendGratuitousArp { repeat } => {

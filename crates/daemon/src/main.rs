@@ -4,6 +4,7 @@
 
 mod cli;
 mod engine;
+mod firewall;
 mod garp;
 mod netlink;
 mod notify;

@@ -313,6 +313,7 @@ async fn run_async(
         // (an error in the configuration test), except with
         // `unicast_fault_no_peer`, which keeps the instance in FAULT.
         rt.no_peer = inst.opts.unicast_fault_no_peer && inst.unicast_peers.is_empty();
+        rt.no_accept = !inst.opts.accept && inst.priority != 255;
         if rt.no_peer {
             warn!(instance = %inst.name, "({}) unicast_fault_no_peer and no unicast_peer: staying in FAULT", inst.name);
         }
@@ -616,6 +617,29 @@ async fn run_async(
     match tokio::time::timeout(SHUTDOWN_NETLINK_TIMEOUT, worker).await {
         Ok(_) => {}
         Err(_) => error!("timed out removing virtual addresses"),
+    }
+    // The firewall tables of no_accept instances go with the daemon.
+    let fw_families: Vec<&str> = {
+        let mut f = Vec::new();
+        for inst in config
+            .instances
+            .iter()
+            .filter(|i| !i.opts.accept && i.priority != 255)
+        {
+            for v in &inst.virtual_ipaddress {
+                let fam = if v.addr.is_ipv4() { "ip" } else { "ip6" };
+                if !f.contains(&fam) {
+                    f.push(fam);
+                }
+            }
+        }
+        f
+    };
+    if !fw_families.is_empty() && !opts.keep_vips_on_exit {
+        if let Err(e) = crate::firewall::apply(&crate::firewall::cleanup_script(&fw_families)).await
+        {
+            warn!(error = %e, "cannot remove the firewall tables");
+        }
     }
     if !opts.keep_vips_on_exit {
         for r in &installed_rules {
@@ -1145,6 +1169,12 @@ async fn netlink_worker(nl: Netlink, mut rx: mpsc::UnboundedReceiver<NetlinkOp>)
             NetlinkOp::DelRoute(r) => nl.del_route(r).await,
             NetlinkOp::AddRule(r) => nl.add_rule(r).await,
             NetlinkOp::DelRule(r) => nl.del_rule(r).await,
+            NetlinkOp::Firewall(f) => {
+                if let Err(e) = crate::firewall::apply(&f.script()).await {
+                    error!(error = %e, op = ?f, "firewall change failed");
+                }
+                continue;
+            }
         };
         match res {
             Ok(()) => debug!(?op, "netlink change applied"),
