@@ -17,6 +17,7 @@ mod sys;
 mod timer;
 mod trackfile;
 mod tracking;
+mod vmac;
 
 use clap::Parser;
 use keepalived_config::{LoadOptions, Loaded, Severity};
