@@ -662,13 +662,17 @@ mod tests {
 
             // The IPv4 instance with the same VRID needs its own VMAC (other
             // MAC); vrrp.42 is the IPv6 one's, so it falls back to vrrp1.42.
-            let v4 = VmacSpec::for_instance(None, "veth0", 42, Family::V4, &vmac(None, None));
+            let mut with_group = vmac(None, None);
+            with_group.group = Some(7);
+            let v4 = VmacSpec::for_instance(None, "veth0", 42, Family::V4, &with_group);
             let vm4 = nl
                 .ensure_macvlan(&v4, base, &mut guard)
                 .await
                 .expect("second vmac");
             assert_eq!(vm4.name, "vrrp1.42");
-            assert_eq!(link_json("vrrp1.42")["address"], "00:00:5e:00:01:2a");
+            let j4 = link_json("vrrp1.42");
+            assert_eq!(j4["address"], "00:00:5e:00:01:2a");
+            assert_eq!(j4["group"], "7", "use_vmac group");
 
             nl.delete_link(vm.index).await.expect("delete");
             nl.delete_link(vm4.index).await.expect("delete");
