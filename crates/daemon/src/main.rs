@@ -19,6 +19,7 @@ mod timer;
 mod trackfile;
 mod tracking;
 mod unicast;
+mod vmac;
 
 use clap::Parser;
 use keepalived_config::{LoadOptions, Loaded, Severity};

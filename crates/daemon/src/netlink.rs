@@ -489,6 +489,227 @@ impl Netlink {
     }
 }
 
+// ---------------------------------------------------------------------------
+// VMAC (`use_vmac`) support, used by `crate::vmac`. Kept in its own block so
+// it stays apart from the rest of this file.
+// ---------------------------------------------------------------------------
+
+/// `-ENODEV`: the link to delete is already gone.
+#[allow(dead_code)] // wired into the engine by the lead
+const ENODEV: i32 = 19;
+/// `-EAFNOSUPPORT`: IPv6 is disabled on the link (no addrgenmode to set).
+#[allow(dead_code)] // wired into the engine by the lead
+const EAFNOSUPPORT: i32 = 97;
+
+#[allow(dead_code)] // wired into the engine by the lead
+impl Netlink {
+    /// Every link, with what deciding about a VMAC needs (type, parent,
+    /// macvlan mode, IPv6 addrgenmode).
+    pub async fn vmac_links(&self) -> Result<Vec<crate::vmac::LinkDetail>, NetlinkError> {
+        use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, InfoKind};
+        let mut out = Vec::new();
+        let mut dump = self.handle.link().get().execute();
+        while let Some(msg) = dump
+            .try_next()
+            .await
+            .map_err(|source| NetlinkError::Request {
+                what: "link dump".into(),
+                source,
+            })?
+        {
+            let mut d = crate::vmac::LinkDetail {
+                index: msg.header.index,
+                name: String::new(),
+                link_type: u16::from(msg.header.link_layer_type),
+                mac: None,
+                parent: None,
+                macvlan_mode: None,
+                addr_gen_mode: None,
+                up: msg.header.flags.contains(LinkFlags::Up),
+            };
+            for attr in &msg.attributes {
+                match attr {
+                    LinkAttribute::IfName(n) => d.name = n.clone(),
+                    LinkAttribute::Address(b) => d.mac = <[u8; 6]>::try_from(b.as_slice()).ok(),
+                    LinkAttribute::Link(i) => d.parent = Some(*i),
+                    LinkAttribute::LinkInfo(infos) => {
+                        let is_macvlan = infos
+                            .iter()
+                            .any(|i| matches!(i, NlLinkInfo::Kind(InfoKind::MacVlan)));
+                        if is_macvlan {
+                            // Mode 0 is never valid; a missing mode
+                            // attribute still marks a macvlan.
+                            d.macvlan_mode = Some(0);
+                        }
+                        for info in infos {
+                            if let NlLinkInfo::Data(InfoData::MacVlan(data)) = info {
+                                for x in data {
+                                    if let netlink_packet_route::link::InfoMacVlan::Mode(m) = x {
+                                        d.macvlan_mode = Some(u32::from(*m));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    LinkAttribute::AfSpecUnspec(specs) => {
+                        for spec in specs {
+                            if let AfSpecUnspec::Inet6(v6) = spec {
+                                for x in v6 {
+                                    if let AfSpecInet6::AddrGenMode(m) = x {
+                                        d.addr_gen_mode = Some(u8::from(m));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            out.push(d);
+        }
+        Ok(out)
+    }
+
+    /// Creates the instance's VMAC (reference §3.12), or reuses a macvlan
+    /// already on `base_ifindex` with the VMAC's MAC: macvlan in private
+    /// mode, sysctls applied through `sysctls` (recorded for restore), IPv6
+    /// addrgenmode random (see `crate::vmac`), set up. The parent must be
+    /// Ethernet. Call before opening the instance's VRRP socket on it.
+    pub async fn ensure_macvlan(
+        &self,
+        spec: &crate::vmac::VmacSpec,
+        base_ifindex: u32,
+        sysctls: &mut crate::vmac::SysctlGuard,
+    ) -> Result<crate::vmac::VmacLink, crate::vmac::VmacError> {
+        use crate::vmac::{
+            VmacError, VmacLink, ARPHRD_ETHER, IN6_ADDR_GEN_MODE_RANDOM, MACVLAN_MODE_PRIVATE,
+        };
+        use netlink_packet_route::link::MacVlanMode;
+
+        let links = self.vmac_links().await?;
+        let base = links
+            .iter()
+            .find(|l| l.index == base_ifindex)
+            .ok_or_else(|| VmacError::NoParent(spec.base_if.clone()))?;
+        if base.link_type != ARPHRD_ETHER {
+            return Err(VmacError::NotEthernet {
+                name: base.name.clone(),
+                link_type: base.link_type,
+            });
+        }
+        let (vmac, created) = match spec.find_reusable(&links, base_ifindex) {
+            Some(existing) => {
+                debug!("reusing macvlan {} as VMAC", existing.name);
+                if existing.macvlan_mode != Some(MACVLAN_MODE_PRIVATE) {
+                    let msg = rtnetlink::LinkMessageBuilder::<rtnetlink::LinkMacVlan>::new_with_info_kind(
+                        netlink_packet_route::link::InfoKind::MacVlan,
+                    )
+                    .index(existing.index)
+                    .mode(MacVlanMode::Private)
+                    .build();
+                    self.request(RouteNetlinkMessage::NewLink(msg), 0)
+                        .await
+                        .map_err(|source| NetlinkError::Request {
+                            what: format!("macvlan {} to private mode", existing.name),
+                            source,
+                        })?;
+                }
+                (existing.clone(), false)
+            }
+            None => {
+                let name = spec.pick_name(&links, &std::collections::HashSet::new())?;
+                let mut b = rtnetlink::LinkMacVlan::new(&name, base_ifindex, MacVlanMode::Private)
+                    .address(spec.mac.to_vec());
+                if let Some(g) = spec.group {
+                    b = b.link_group(g);
+                }
+                self.handle
+                    .link()
+                    .add(b.build())
+                    .execute()
+                    .await
+                    .map_err(|source| NetlinkError::Request {
+                        what: format!("creating macvlan {name} on {}", base.name),
+                        source,
+                    })?;
+                let created = self
+                    .vmac_links()
+                    .await?
+                    .into_iter()
+                    .find(|l| l.name == name)
+                    .ok_or(VmacError::Vanished(name))?;
+                (created, true)
+            }
+        };
+        sysctls.apply_vmac(&vmac.name, &base.name)?;
+        // The mode only shapes link-locals made when the link comes up:
+        // bring a reused one down first so it loses an EUI-64 one.
+        if vmac
+            .addr_gen_mode
+            .is_some_and(|m| m != IN6_ADDR_GEN_MODE_RANDOM)
+        {
+            if vmac.up {
+                self.set_link_up(vmac.index, &vmac.name, false).await?;
+            }
+            self.set_addr_gen_mode_random(vmac.index, &vmac.name)
+                .await?;
+        }
+        self.set_link_up(vmac.index, &vmac.name, true).await?;
+        Ok(VmacLink {
+            index: vmac.index,
+            name: vmac.name,
+            mac: spec.mac,
+            created,
+        })
+    }
+
+    /// Deletes a link (a VMAC on shutdown); one already gone is fine.
+    pub async fn delete_link(&self, index: u32) -> Result<(), NetlinkError> {
+        match self.handle.link().del(index).execute().await {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -ENODEV => Ok(()),
+            Err(source) => Err(NetlinkError::Request {
+                what: format!("deleting link {index}"),
+                source,
+            }),
+        }
+    }
+
+    async fn set_link_up(&self, index: u32, name: &str, up: bool) -> Result<(), NetlinkError> {
+        let b = rtnetlink::LinkUnspec::new_with_index(index);
+        let msg = if up { b.up() } else { b.down() }.build();
+        self.handle
+            .link()
+            .set(msg)
+            .execute()
+            .await
+            .map_err(|source| NetlinkError::Request {
+                what: format!("setting {name} {}", if up { "up" } else { "down" }),
+                source,
+            })
+    }
+
+    async fn set_addr_gen_mode_random(&self, index: u32, name: &str) -> Result<(), NetlinkError> {
+        use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, In6AddrGenMode};
+        let msg = rtnetlink::LinkUnspec::new_with_index(index)
+            .append_extra_attribute(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::Random)],
+            )]))
+            .build();
+        match self.handle.link().set(msg).execute().await {
+            Ok(()) => Ok(()),
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EAFNOSUPPORT => {
+                debug!("{name}: IPv6 is off, no addrgenmode to set");
+                Ok(())
+            }
+            Err(source) => Err(NetlinkError::Request {
+                what: format!("addrgenmode random on {name}"),
+                source,
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
