@@ -495,13 +495,10 @@ impl Netlink {
 // ---------------------------------------------------------------------------
 
 /// `-ENODEV`: the link to delete is already gone.
-#[allow(dead_code)] // wired into the engine by the lead
 const ENODEV: i32 = 19;
 /// `-EAFNOSUPPORT`: IPv6 is disabled on the link (no addrgenmode to set).
-#[allow(dead_code)] // wired into the engine by the lead
 const EAFNOSUPPORT: i32 = 97;
 
-#[allow(dead_code)] // wired into the engine by the lead
 impl Netlink {
     /// Every link, with what deciding about a VMAC needs (type, parent,
     /// macvlan mode, IPv6 addrgenmode).

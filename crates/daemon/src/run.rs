@@ -182,11 +182,73 @@ async fn run_async(
         };
         links.insert(name.clone(), (i, info));
     }
-    let carries_instances: Vec<&str> = config
-        .instances
-        .iter()
-        .filter_map(|i| i.interface.as_deref())
-        .collect();
+    // use_vmac: the macvlans are created (or reused) now, before any socket
+    // opens on them. Each instance gets the interface its adverts use (the
+    // VMAC unless vmac_xmit_base) and the one its VIPs without `dev` go on.
+    let mut sysctls = crate::vmac::SysctlGuard::new();
+    let mut vmacs: Vec<crate::vmac::VmacLink> = Vec::new();
+    let mut inst_ifs: Vec<(String, String)> = Vec::with_capacity(config.instances.len());
+    for inst in &config.instances {
+        let base = inst.interface.clone().unwrap_or_default();
+        let Some(v) = &inst.opts.use_vmac else {
+            inst_ifs.push((base.clone(), base));
+            continue;
+        };
+        let base_link = links
+            .get(&base)
+            .map(|(_, l)| l.clone())
+            .filter(|l| l.index != 0)
+            .ok_or_else(|| {
+                RuntimeConfigError(format!(
+                    "{}: ({}) use_vmac needs interface {base} to exist at start",
+                    inst.location, inst.name
+                ))
+            })?;
+        let family = if inst
+            .virtual_ipaddress
+            .first()
+            .is_some_and(|a| a.addr.is_ipv6())
+        {
+            crate::vmac::Family::V6
+        } else {
+            crate::vmac::Family::V4
+        };
+        let spec = crate::vmac::VmacSpec::for_instance(
+            config.global.vmac_prefix.as_deref(),
+            &base,
+            inst.virtual_router_id,
+            family,
+            v,
+        );
+        let link = nl
+            .ensure_macvlan(&spec, base_link.index, &mut sysctls)
+            .await
+            .map_err(|e| {
+                RuntimeConfigError(format!("{}: ({}) use_vmac: {e}", inst.location, inst.name))
+            })?;
+        info!(instance = %inst.name, vmac = %link.name, "({}) VMAC {} ({})", inst.name, link.name, crate::vmac::mac_string(&link.mac));
+        // Adverts from a VMAC still come from the base interface's address.
+        links.insert(
+            link.name.clone(),
+            (
+                names.len(),
+                LinkInfo {
+                    index: link.index,
+                    mac: link.mac,
+                    ipv4: base_link.ipv4.clone(),
+                },
+            ),
+        );
+        names.push(link.name.clone());
+        let adv = if inst.opts.vmac_xmit_base {
+            base
+        } else {
+            link.name.clone()
+        };
+        inst_ifs.push((adv, link.name.clone()));
+        vmacs.push(link);
+    }
+    let carries_instances: Vec<&str> = inst_ifs.iter().map(|(a, _)| a.as_str()).collect();
     let mut ifaces = Vec::with_capacity(names.len());
     for name in &names {
         let Some((_, info)) = links.get(name) else {
@@ -293,8 +355,9 @@ async fn run_async(
         RuleSpec::from_config(r, &sys_names)
             .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
     };
-    for (inst, tracks) in config.instances.iter().zip(uses) {
-        let mut rt = build_instance(inst, &config, &links, tracks)?;
+    for (rt_index, (inst, tracks)) in config.instances.iter().zip(uses).enumerate() {
+        let (adv_if, vip_if) = inst_ifs.get(rt_index).cloned().unwrap_or_default();
+        let mut rt = build_instance(inst, &config, &links, tracks, &adv_if, &vip_if)?;
         rt.unicast = crate::unicast::Unicast {
             peers: inst
                 .opts
@@ -618,6 +681,18 @@ async fn run_async(
         Ok(_) => {}
         Err(_) => error!("timed out removing virtual addresses"),
     }
+    // VMACs go with the daemon (unless -V keeps the VIPs on them), and the
+    // sysctls we changed get their old values back.
+    if !opts.keep_vips_on_exit {
+        for v in &vmacs {
+            if let Err(e) = nl.delete_link(v.index).await {
+                warn!(vmac = %v.name, error = %e, "cannot remove VMAC");
+            }
+        }
+    }
+    if let Err(e) = sysctls.restore() {
+        warn!(error = %e, "cannot restore sysctls");
+    }
     // The firewall tables of no_accept instances go with the daemon.
     let fw_families: Vec<&str> = {
         let mut f = Vec::new();
@@ -667,6 +742,8 @@ fn build_instance(
     config: &Config,
     links: &HashMap<String, (usize, LinkInfo)>,
     tracks: Vec<TrackUse>,
+    adv_if: &str,
+    vip_if: &str,
 ) -> anyhow::Result<InstanceRt> {
     let bad = |msg: String| {
         anyhow!(RuntimeConfigError(format!(
@@ -674,7 +751,7 @@ fn build_instance(
             inst.location, inst.name
         )))
     };
-    let ifname = inst.interface.as_deref().unwrap_or_default();
+    let ifname = adv_if;
     let (iface_idx, link) = links
         .get(ifname)
         .ok_or_else(|| bad(format!("interface '{ifname}' not found")))?;
@@ -682,7 +759,7 @@ fn build_instance(
     let mut vips = Vec::with_capacity(inst.virtual_ipaddress.len());
     let mut advert_addrs = Vec::with_capacity(inst.virtual_ipaddress.len());
     let place = |v: &keepalived_config::VirtualIp| -> anyhow::Result<Vip> {
-        let dev = v.dev.as_deref().unwrap_or(ifname);
+        let dev = v.dev.as_deref().unwrap_or(vip_if);
         let (vi, vl) = links
             .get(dev)
             .ok_or_else(|| bad(format!("interface '{dev}' not found")))?;

@@ -1,4 +1,3 @@
-#![allow(dead_code)] // wired into the engine by the lead
 //! `use_vmac`: the per-instance macvlan that carries the RFC virtual MAC
 //! (reference §3.12), and the sysctls keepalived changes around it.
 //!
@@ -325,6 +324,7 @@ impl SysctlGuard {
     }
 
     /// The sysctls changed so far with their original values.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub fn saved(&self) -> &[(String, String)] {
         &self.saved
     }
