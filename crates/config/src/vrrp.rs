@@ -97,25 +97,17 @@ const KEYWORDS: &[&str] = &[
 /// Keywords whose value is parsed and kept in the model but that the
 /// keepalived-rs daemon does not act on yet: one warning per keyword.
 const NOT_RUN_YET: &[&str] = &[
-    "no_accept",
     "promote_secondaries",
-    "mcast_src_ip",
     "track_src_ip",
     "mcast_dst_ip",
-    "unicast_fault_no_peer",
-    "check_unicast_src",
-    "unicast_ttl",
     "old_unicast_checksum",
     "v3_checksum_as_v2",
-    "use_vmac",
     "use_vmac_addr",
-    "vmac_xmit_base",
     "use_ipvlan",
     "vrf",
     "garp_extra_if",
     "timer_expired_backup",
     "skip_check_adv_addr",
-    "strict_mode",
     "auth_hmac",
     "notify_deleted",
 ];

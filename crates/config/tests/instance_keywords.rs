@@ -117,7 +117,7 @@ fn flags_and_values() {
     );
     // Each keyword the daemon does not run yet is noted once.
     assert!(msgs(&l).contains(
-        &"k.conf:8:2: warning: 'mcast_src_ip' is parsed but not yet supported by keepalived-rs (it has no effect yet)".to_string()
+        &"k.conf:6:2: warning: 'promote_secondaries' is parsed but not yet supported by keepalived-rs (it has no effect yet)".to_string()
     ));
 }
 

@@ -784,7 +784,8 @@ fn build_instance(
         vips.push(place(v)?);
     }
 
-    let src = match inst.unicast_src_ip {
+    // `mcast_src_ip` is keepalived's other name for the advert source.
+    let src = match inst.unicast_src_ip.or(inst.opts.mcast_src_ip) {
         Some(IpAddr::V4(a)) => a,
         Some(IpAddr::V6(a)) => {
             return Err(bad(format!("IPv6 unicast_src_ip {a} is not supported yet")))
