@@ -506,8 +506,7 @@ async fn run_async(
         nl.clone(),
         clock,
         (config.global.mcast_group4, config.global.mcast_group6),
-        iface_readers.clone(),
-        iface_readers6.clone(),
+        (iface_readers.clone(), iface_readers6.clone()),
     )));
 
     // Process tracking: the initial scan first (it sets every tracker's state
@@ -1028,8 +1027,8 @@ async fn link_events(
     nl: Netlink,
     clock: Clock,
     mcast: (std::net::Ipv4Addr, Ipv6Addr),
-    readers: IfaceReaders,
-    readers6: IfaceReaders,
+    // IPv4 and IPv6 socket readers.
+    (readers, readers6): (IfaceReaders, IfaceReaders),
 ) {
     loop {
         let Some(ev) = monitor.next().await else {
