@@ -61,7 +61,6 @@ impl VrrpSocket {
             Type::RAW,
             Some(Protocol::from(i32::from(vrrp::VRRP_PROTO))),
         )?;
-        sock.set_only_v6(true)?;
         sock.bind_device(Some(ifname.as_bytes()))?;
         let offset = libc::c_int::try_from(vrrp::packet::VRRP_CHECKSUM_OFFSET)
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
