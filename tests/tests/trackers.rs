@@ -566,7 +566,7 @@ fn inject_advert(ns: &str, src: std::net::Ipv4Addr, priority: u8) {
             priority,
             100,
             &vrrp::AuthData::Pass(pass),
-            &[VIP.parse().expect("VIP")],
+            &[VIP.parse::<std::net::Ipv4Addr>().expect("VIP")],
         )
         .expect("encode advert");
         // IPPROTO_RAW: the datagram carries its own IP header.

@@ -7,18 +7,18 @@
 //! are plain function calls with no allocation.
 
 use crate::firewall::FwOp;
-use crate::garp::{build_garp, GarpPacer, GARP_FRAME_LEN};
+use crate::garp::{build_garp, build_na, GarpPacer, GARP_FRAME_LEN, NA_FRAME_LEN};
 use crate::netlink::AddrSpec;
 use crate::notify::{FifoWriter, Notification, NotifyState};
 use crate::priority::{PriorityState, TrackerId};
 use crate::routes::{RouteSpec, RuleSpec};
-use crate::socket::{PacketSocket, VrrpSocket};
+use crate::socket::{PacketSocket, Recv6, VrrpSocket};
 use crate::tracking::{Source, TrackUse};
 use crate::unicast::{Refusal, Unicast};
 use keepalived_config::{NotifyBox, SyncGroup};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::process::Child;
 use std::rc::Rc;
 use tokio::io::unix::AsyncFd;
@@ -101,6 +101,8 @@ pub struct Iface {
     pub mac: [u8; 6],
     /// The VRRP socket, for interfaces that carry instances.
     pub vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
+    /// The IPv6 VRRP socket, for interfaces that carry IPv6 instances.
+    pub vrrp6: Option<Rc<AsyncFd<VrrpSocket>>>,
     /// For gratuitous ARP; `None` if it could not be opened (logged once).
     pub packet: Option<PacketSocket>,
     /// Instance index by VRID (`u32::MAX` = none).
@@ -108,6 +110,8 @@ pub struct Iface {
     /// Further instances sharing a VRID on this interface (unicast
     /// instances with disjoint peers): (VRID, instance).
     shared_vrids: Vec<(u8, u32)>,
+    /// The same for IPv6 instances: a VRID may be used once per family.
+    by_vrid6: Box<[u32; 256]>,
 }
 
 impl Iface {
@@ -124,9 +128,11 @@ impl Iface {
             index,
             mac,
             vrrp,
+            vrrp6: None,
             packet,
             by_vrid: Box::new([u32::MAX; 256]),
             shared_vrids: Vec::new(),
+            by_vrid6: Box::new([u32::MAX; 256]),
         }
     }
 }
@@ -143,10 +149,10 @@ pub struct InstanceRt {
     pub vrrp: Instance,
     /// Index into `Engine::ifaces` of the interface adverts go out of.
     pub iface: usize,
-    /// Source address of our adverts.
-    pub src: Ipv4Addr,
-    /// Multicast group, or the unicast peers.
-    pub dsts: Vec<Ipv4Addr>,
+    /// Source address of our adverts (IPv6: the interface's link-local one).
+    pub src: IpAddr,
+    /// Multicast group, or the unicast peers (of the instance's family).
+    pub dsts: Vec<IpAddr>,
     pub vips: Vec<Vip>,
     /// The trackers this instance follows, with their weights; `prio` has
     /// one slot per entry, in the same order.
@@ -180,8 +186,8 @@ impl InstanceRt {
     pub fn new(
         vrrp: Instance,
         iface: usize,
-        src: Ipv4Addr,
-        dsts: Vec<Ipv4Addr>,
+        src: IpAddr,
+        dsts: Vec<IpAddr>,
         vips: Vec<Vip>,
         tracks: Vec<TrackUse>,
         notify: NotifyBox,
@@ -313,7 +319,7 @@ pub struct Engine {
     rx_log: LogLimiter,
     /// Gratuitous ARPs waiting for their turn (`vrrp_garp_interval`,
     /// `garp_group`); keyed by index into `ifaces`.
-    garps: GarpPacer,
+    garps: GarpPacer<IpAddr>,
     /// The GARP deadline in the timer queue.
     garp_scheduled: Option<Timestamp>,
 }
@@ -348,7 +354,9 @@ impl Engine {
         for (i, inst) in engine.instances.iter().enumerate() {
             let vrid = usize::from(inst.vrrp.config().vrid);
             if let Some(iface) = engine.ifaces.get_mut(inst.iface) {
-                if iface.by_vrid[vrid] == u32::MAX {
+                if inst.vrrp.config().is_ipv6() {
+                    iface.by_vrid6[vrid] = i as u32;
+                } else if iface.by_vrid[vrid] == u32::MAX {
                     iface.by_vrid[vrid] = i as u32;
                 } else {
                     iface.shared_vrids.push((inst.vrrp.config().vrid, i as u32));
@@ -579,14 +587,20 @@ impl Engine {
             .any(|inst| inst.iface == iface && inst.no_src)
     }
 
-    /// Interface `iface` has IPv4 address `addr`: instances on it that had
-    /// no source address use it from now on.
-    pub fn set_source_address(&mut self, iface: usize, addr: Ipv4Addr, now: Timestamp) {
+    /// Interface `iface` has address `addr`: instances on it of that family
+    /// that had no source address use it from now on (IPv6 instances only
+    /// take a link-local address, as adverts must come from one).
+    pub fn set_source_address(&mut self, iface: usize, addr: IpAddr, now: Timestamp) {
+        if let IpAddr::V6(a) = addr {
+            if !a.is_unicast_link_local() {
+                return;
+            }
+        }
         for i in 0..self.instances.len() {
             let Some(inst) = self.instances.get_mut(i) else {
                 continue;
             };
-            if inst.iface != iface || !inst.no_src {
+            if inst.iface != iface || !inst.no_src || inst.src.is_ipv6() != addr.is_ipv6() {
                 continue;
             }
             if inst.vrrp.config().vips.contains(&addr) {
@@ -722,7 +736,7 @@ impl Engine {
             return;
         }
         let input = Input::Advert {
-            src: meta.src,
+            src: meta.src.into(),
             ttl: meta.ttl,
             multicast,
             advert,
@@ -748,6 +762,40 @@ impl Engine {
         }
     }
 
+    /// One VRRP message received on interface `iface`'s IPv6 socket (the
+    /// kernel removed the IPv6 header and verified the checksum).
+    pub fn on_packet6(&mut self, iface: usize, buf: &[u8], meta: &Recv6, now: Timestamp) {
+        if meta.len > buf.len() {
+            self.stats.truncated += 1;
+            debug!(len = meta.len, "dropping truncated datagram");
+            return;
+        }
+        let advert = match vrrp::packet::decode_vrrp_v6(buf, meta.src, meta.dst) {
+            Ok(v) => v,
+            Err(e) => {
+                self.stats.malformed += 1;
+                debug!(error = %e, src = %meta.src, "dropping malformed VRRP packet");
+                return;
+            }
+        };
+        let Some(ifc) = self.ifaces.get(iface) else {
+            return;
+        };
+        let idx = ifc.by_vrid6[usize::from(advert.vrid)];
+        if idx == u32::MAX {
+            self.stats.unknown_vrid += 1;
+            debug!(vrid = advert.vrid, src = %meta.src, "advert for unknown VRID");
+            return;
+        }
+        let input = Input::Advert {
+            src: meta.src.into(),
+            ttl: meta.hop_limit,
+            multicast: meta.dst.is_multicast(),
+            advert,
+        };
+        self.feed(idx as usize, now, input);
+    }
+
     /// Interface `idx` was re-created (new kernel index, maybe a new MAC):
     /// use its new sockets, and put addresses on the new index from now on.
     pub fn replace_iface(
@@ -756,6 +804,7 @@ impl Engine {
         index: u32,
         mac: Option<[u8; 6]>,
         vrrp: Option<Rc<AsyncFd<VrrpSocket>>>,
+        vrrp6: Option<Rc<AsyncFd<VrrpSocket>>>,
         packet: Option<PacketSocket>,
     ) {
         let Some(ifc) = self.ifaces.get_mut(idx) else {
@@ -769,6 +818,9 @@ impl Engine {
         }
         if vrrp.is_some() {
             ifc.vrrp = vrrp;
+        }
+        if vrrp6.is_some() {
+            ifc.vrrp6 = vrrp6;
         }
         ifc.packet = packet;
         self.garps.clear_interface(idx as u32);
@@ -796,6 +848,7 @@ impl Engine {
     /// Sends the gratuitous ARPs that are due, and queues the next deadline.
     fn flush_garps(&mut self, now: Timestamp) {
         let mut frame = [0u8; GARP_FRAME_LEN];
+        let mut na = [0u8; NA_FRAME_LEN];
         while let Some((iface, addr)) = self.garps.poll_send(now.as_micros()) {
             let Some(ifc) = self.ifaces.get(iface as usize) else {
                 continue;
@@ -803,10 +856,20 @@ impl Engine {
             let Some(pkt) = ifc.packet.as_ref() else {
                 continue;
             };
-            build_garp(&mut frame, ifc.mac, addr);
-            if let Err(e) = pkt.send_broadcast(&frame) {
+            let sent = match addr {
+                IpAddr::V4(a) => {
+                    build_garp(&mut frame, ifc.mac, a);
+                    pkt.send_broadcast(&frame)
+                }
+                IpAddr::V6(a) => {
+                    let router = crate::garp::ipv6_forwarding(&ifc.name);
+                    build_na(&mut na, ifc.mac, a, router);
+                    pkt.send_all_nodes(&na)
+                }
+            };
+            if let Err(e) = sent {
                 self.stats.send_errors += 1;
-                debug!(iface = %ifc.name, error = %e, "cannot send gratuitous ARP");
+                debug!(iface = %ifc.name, %addr, error = %e, "cannot send gratuitous ARP / unsolicited NA");
             }
         }
         let next = self.garps.poll_timeout().map(Timestamp::from_micros);
@@ -1044,9 +1107,7 @@ impl Engine {
                 Action::RemoveVips => {
                     // GARPs still queued for these addresses are dropped.
                     for vip in &inst.vips {
-                        if let IpAddr::V4(a) = vip.spec.addr {
-                            garps.cancel(vip.iface as u32, a);
-                        }
+                        garps.cancel(vip.iface as u32, vip.spec.addr);
                     }
                     if *shutting_down && *keep_vips_on_exit {
                         continue;
@@ -1210,42 +1271,73 @@ fn send_advert(
     priority: u8,
 ) {
     let cfg = inst.vrrp.config();
-    let Some(sock) = ifaces.get(inst.iface).and_then(|f| f.vrrp.as_ref()) else {
+    let Some(ifc) = ifaces.get(inst.iface) else {
         return;
     };
     let adver_int_cs = u16::try_from(cfg.advert_int_us / 10_000).unwrap_or(u16::MAX);
     for dst in &inst.dsts {
-        if let Err(e) = vrrp::packet::encode_ipv4(
-            txbuf,
-            inst.src,
-            *dst,
-            inst.unicast.send_ttl(),
-            cfg.version,
-            cfg.vrid,
-            priority,
-            adver_int_cs,
-            &cfg.auth,
-            &cfg.vips,
-        ) {
+        let (encoded, sock) = match (inst.src, *dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => (
+                vrrp::packet::encode_ipv4(
+                    txbuf,
+                    src,
+                    dst,
+                    inst.unicast.send_ttl(),
+                    cfg.version,
+                    cfg.vrid,
+                    priority,
+                    adver_int_cs,
+                    &cfg.auth,
+                    &cfg.vips,
+                ),
+                ifc.vrrp.as_ref(),
+            ),
+            (IpAddr::V6(src), IpAddr::V6(dst)) => (
+                vrrp::packet::encode_vrrp_v6(
+                    txbuf,
+                    src,
+                    dst,
+                    cfg.version,
+                    cfg.vrid,
+                    priority,
+                    adver_int_cs,
+                    &cfg.vips,
+                ),
+                ifc.vrrp6.as_ref(),
+            ),
+            _ => {
+                stats.send_errors += 1;
+                warn!(instance = %cfg.name, %dst, "advert destination of the other address family");
+                continue;
+            }
+        };
+        if let Err(e) = encoded {
             stats.send_errors += 1;
             warn!(instance = %cfg.name, error = %e, "cannot encode advert");
             return;
         }
-        if let Err(e) = sock.get_ref().send(txbuf, *dst) {
+        let Some(sock) = sock else {
+            return;
+        };
+        let sent = match (inst.src, *dst) {
+            (IpAddr::V6(src), IpAddr::V6(dst)) => sock.get_ref().send6(txbuf, src, dst, ifc.index),
+            (_, IpAddr::V4(dst)) => sock.get_ref().send(txbuf, dst),
+            (_, IpAddr::V6(_)) => continue,
+        };
+        if let Err(e) = sent {
             stats.send_errors += 1;
             warn!(instance = %cfg.name, %dst, error = %e, "cannot send advert");
         }
     }
 }
 
-/// Queues one burst: `repeat` rounds of a gratuitous ARP for every IPv4
-/// VIP (and excluded address), per interface, in keepalived's order.
-fn queue_garps(inst: &InstanceRt, garps: &mut GarpPacer, repeat: u32, now: Timestamp) {
-    let mut by_iface: Vec<(usize, Vec<Ipv4Addr>)> = Vec::new();
+/// Queues one burst: `repeat` rounds of a gratuitous ARP (IPv4) or an
+/// unsolicited neighbour advertisement (IPv6) for every VIP (and excluded
+/// address), per interface, in keepalived's order.
+fn queue_garps(inst: &InstanceRt, garps: &mut GarpPacer<IpAddr>, repeat: u32, now: Timestamp) {
+    let mut by_iface: Vec<(usize, Vec<IpAddr>)> = Vec::new();
     for vip in &inst.vips {
-        let IpAddr::V4(addr) = vip.spec.addr else {
-            continue;
-        };
+        let addr = vip.spec.addr;
         match by_iface.iter_mut().find(|(i, _)| *i == vip.iface) {
             Some((_, addrs)) => addrs.push(addr),
             None => by_iface.push((vip.iface, vec![addr])),

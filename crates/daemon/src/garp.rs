@@ -8,7 +8,7 @@ use pnet_base::MacAddr;
 use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
 use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
 use std::collections::{BTreeMap, VecDeque};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Ethernet header (14) + ARP for IPv4 over Ethernet (28).
 pub const GARP_FRAME_LEN: usize = 42;
@@ -33,6 +33,84 @@ pub fn build_garp(buf: &mut [u8; GARP_FRAME_LEN], mac: [u8; 6], vip: Ipv4Addr) {
         arp.set_target_hw_addr(MacAddr::broadcast());
         arp.set_target_proto_addr(vip);
     }
+}
+
+/// Ethernet (14) + IPv6 (40) + ICMPv6 neighbour advertisement (24) + target
+/// link-layer address option (8).
+pub const NA_FRAME_LEN: usize = 86;
+
+/// ff02::1, where unsolicited neighbour advertisements go (RFC 4861 §7.2.6).
+const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+/// Writes an unsolicited neighbour advertisement for `vip` from `mac` into
+/// `buf` (RFC 4861 §7.2.6): to the all-nodes group with hop limit 255, the
+/// Override flag set so that neighbours replace a cached (old master's) MAC,
+/// the Router flag when the interface forwards (`router`), Solicited clear,
+/// and a target link-layer address option carrying `mac`. The IPv6 source is
+/// the VIP itself, an address of the interface once installed.
+pub fn build_na(buf: &mut [u8; NA_FRAME_LEN], mac: [u8; 6], vip: Ipv6Addr, router: bool) {
+    let payload_len: u16 = 32;
+    let mut f = Vec::with_capacity(NA_FRAME_LEN);
+    // Ethernet: 33:33 + low 32 bits of ff02::1.
+    f.extend_from_slice(&crate::socket::ALL_NODES_MAC);
+    f.extend_from_slice(&mac);
+    f.extend_from_slice(&crate::socket::ETH_P_IPV6.to_be_bytes());
+    // IPv6 header.
+    f.extend_from_slice(&[0x60, 0, 0, 0]);
+    f.extend_from_slice(&payload_len.to_be_bytes());
+    f.push(58); // next header: ICMPv6
+    f.push(255); // hop limit (RFC 4861 §7.1.2 requires 255)
+    f.extend_from_slice(&vip.octets());
+    f.extend_from_slice(&ALL_NODES.octets());
+    // ICMPv6 neighbour advertisement.
+    let icmp_start = f.len();
+    f.push(136); // type
+    f.push(0); // code
+    f.extend_from_slice(&[0, 0]); // checksum, below
+    let flags = if router { 0xa0 } else { 0x20 }; // R | S | O: O always, S never
+    f.extend_from_slice(&[flags, 0, 0, 0]);
+    f.extend_from_slice(&vip.octets());
+    // Option 2: target link-layer address, length 1 (8 bytes).
+    f.push(2);
+    f.push(1);
+    f.extend_from_slice(&mac);
+    let ck = icmpv6_checksum(vip, ALL_NODES, f.get(icmp_start..).unwrap_or_default());
+    if let Some(slot) = f.get_mut(icmp_start + 2..icmp_start + 4) {
+        slot.copy_from_slice(&ck.to_be_bytes());
+    }
+    for (dst, src) in buf.iter_mut().zip(&f) {
+        *dst = *src;
+    }
+}
+
+/// The ICMPv6 checksum (RFC 4443 §2.3) of `msg` (checksum field zero) from
+/// `src` to `dst`.
+fn icmpv6_checksum(src: Ipv6Addr, dst: Ipv6Addr, msg: &[u8]) -> u16 {
+    let mut sum: u64 = 0;
+    let mut add = |bytes: &[u8]| {
+        for pair in bytes.chunks(2) {
+            let hi = pair.first().copied().unwrap_or(0);
+            let lo = pair.get(1).copied().unwrap_or(0);
+            sum += u64::from(u16::from_be_bytes([hi, lo]));
+        }
+    };
+    add(&src.octets());
+    add(&dst.octets());
+    add(&u32::try_from(msg.len()).unwrap_or(0).to_be_bytes());
+    add(&[0, 0, 0, 58]);
+    add(msg);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !u16::try_from(sum).unwrap_or(0xffff)
+}
+
+/// Whether the kernel forwards IPv6 on `ifname`: unsolicited NAs then carry
+/// the Router flag, as a router's own NAs would.
+pub fn ipv6_forwarding(ifname: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding"))
+        .map(|s| s.trim() != "0")
+        .unwrap_or(false)
 }
 
 /// One `push`/`push_burst`: `rounds_left` rounds over `addrs`, the next
@@ -247,6 +325,52 @@ impl<A: Copy + Eq> GarpPacer<A> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unsolicited_na_bytes() {
+        let mac = [0x02, 0, 0, 0, 0, 0x0a];
+        let vip: std::net::Ipv6Addr = "2001:db8::100".parse().expect("addr");
+        let mut f = [0u8; NA_FRAME_LEN];
+        build_na(&mut f, mac, vip, false);
+        // Ethernet to 33:33:00:00:00:01, IPv6.
+        assert_eq!(
+            &f[..14],
+            &[0x33, 0x33, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0x0a, 0x86, 0xdd]
+        );
+        // IPv6: version 6, payload 32, ICMPv6, hop limit 255, vip -> ff02::1.
+        assert_eq!(&f[14..22], &[0x60, 0, 0, 0, 0, 32, 58, 255]);
+        assert_eq!(&f[22..38], &vip.octets());
+        assert_eq!(
+            &f[38..54],
+            &[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+        );
+        // NA: type 136, code 0, flags O only, target, option 2 len 1 + MAC.
+        assert_eq!(&f[54..56], &[136, 0]);
+        assert_eq!(&f[58..62], &[0x20, 0, 0, 0]);
+        assert_eq!(&f[62..78], &vip.octets());
+        assert_eq!(&f[78..86], &[2, 1, 2, 0, 0, 0, 0, 0x0a]);
+        // Checksum 0xf723, computed independently (Python, RFC 4443 §2.3).
+        assert_eq!(&f[56..58], &[0xf7, 0x23]);
+        build_na(&mut f, mac, vip, true);
+        assert_eq!(f[58], 0xa0, "Router flag");
+    }
+
+    #[test]
+    fn na_checksum_verifies_to_zero() {
+        let mac = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+        let vip: std::net::Ipv6Addr = "fe80::100".parse().expect("addr");
+        let mut f = [0u8; NA_FRAME_LEN];
+        build_na(&mut f, mac, vip, true);
+        // Summing the message with its checksum over the pseudo-header gives
+        // 0xffff (i.e. the complement is 0).
+        let mut msg = f[54..].to_vec();
+        let ck = u16::from_be_bytes([msg[2], msg[3]]);
+        msg[2] = 0;
+        msg[3] = 0;
+        let all_nodes: std::net::Ipv6Addr = "ff02::1".parse().expect("addr");
+        assert_eq!(icmpv6_checksum(vip, all_nodes, &msg), ck);
+        assert_ne!(ck, 0);
+    }
     use super::*;
     use pnet_packet::arp::ArpPacket;
     use pnet_packet::ethernet::EthernetPacket;

@@ -13,7 +13,7 @@ use anyhow::{anyhow, Context};
 use keepalived_config::{Authentication, Config, VrrpInstance};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::rc::Rc;
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
@@ -249,6 +249,13 @@ async fn run_async(
         vmacs.push(link);
     }
     let carries_instances: Vec<&str> = inst_ifs.iter().map(|(a, _)| a.as_str()).collect();
+    let carries_v6: Vec<&str> = config
+        .instances
+        .iter()
+        .zip(&inst_ifs)
+        .filter(|(i, _)| instance_is_v6(i))
+        .map(|(_, (adv, _))| adv.as_str())
+        .collect();
     let mut ifaces = Vec::with_capacity(names.len());
     for name in &names {
         let Some((_, info)) = links.get(name) else {
@@ -279,13 +286,11 @@ async fn run_async(
                 None
             }
         };
-        ifaces.push(Iface::new(
-            name.clone(),
-            info.index,
-            info.mac,
-            vrrp_sock,
-            packet,
-        ));
+        let mut f = Iface::new(name.clone(), info.index, info.mac, vrrp_sock, packet);
+        if carries_v6.contains(&name.as_str()) {
+            f.vrrp6 = Some(open_vrrp6(name, info.index, config.global.mcast_group6)?);
+        }
+        ifaces.push(f);
     }
 
     let mut instances = Vec::with_capacity(config.instances.len());
@@ -558,6 +563,13 @@ async fn run_async(
         .enumerate()
         .filter_map(|(i, f)| f.vrrp.clone().map(|s| (i, s)))
         .collect();
+    let sockets6: Vec<(usize, Rc<AsyncFd<VrrpSocket>>)> = engine
+        .borrow()
+        .ifaces
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.vrrp6.clone().map(|s| (i, s)))
+        .collect();
     let mut readers = Vec::new();
     let iface_readers: IfaceReaders = Rc::new(RefCell::new(Vec::new()));
     for (idx, sock) in sockets {
@@ -566,14 +578,21 @@ async fn run_async(
             tokio::task::spawn_local(reader(engine.clone(), wake.clone(), idx, sock, clock)),
         ));
     }
+    let iface_readers6: IfaceReaders = Rc::new(RefCell::new(Vec::new()));
+    for (idx, sock) in sockets6 {
+        iface_readers6.borrow_mut().push((
+            idx,
+            tokio::task::spawn_local(reader6(engine.clone(), wake.clone(), idx, sock, clock)),
+        ));
+    }
     readers.push(tokio::task::spawn_local(link_events(
         engine.clone(),
         wake.clone(),
         monitor,
         nl.clone(),
         clock,
-        config.global.mcast_group4,
-        iface_readers.clone(),
+        (config.global.mcast_group4, config.global.mcast_group6),
+        (iface_readers.clone(), iface_readers6.clone()),
     )));
 
     // Process tracking: the initial scan first (it sets every tracker's state
@@ -657,6 +676,9 @@ async fn run_async(
         r.abort();
     }
     for (_, r) in iface_readers.borrow().iter() {
+        r.abort();
+    }
+    for (_, r) in iface_readers6.borrow().iter() {
         r.abort();
     }
     engine.borrow_mut().shutdown(clock.now());
@@ -768,15 +790,17 @@ fn build_instance(
             iface: *vi,
         })
     };
+    let v6 = instance_is_v6(inst);
     for v in &inst.virtual_ipaddress {
-        let IpAddr::V4(a) = v.addr else {
+        if v.addr.is_ipv6() != v6 {
+            // The configuration check already dropped these with an error.
             return Err(bad(format!(
-                "IPv6 virtual address {} is not supported yet",
+                "virtual address {} is not of the instance's address family",
                 v.addr
             )));
-        };
+        }
         vips.push(place(v)?);
-        advert_addrs.push(a);
+        advert_addrs.push(v.addr);
     }
     // virtual_ipaddress_excluded: installed and removed with the VIPs (and
     // announced by GARP when IPv4) but never carried in adverts; any family.
@@ -785,16 +809,25 @@ fn build_instance(
     }
 
     // `mcast_src_ip` is keepalived's other name for the advert source.
-    let src = match inst.unicast_src_ip.or(inst.opts.mcast_src_ip) {
-        Some(IpAddr::V4(a)) => a,
+    let src: IpAddr = match inst.unicast_src_ip.or(inst.opts.mcast_src_ip) {
+        Some(IpAddr::V4(a)) => a.into(),
         Some(IpAddr::V6(a)) => {
             return Err(bad(format!("IPv6 unicast_src_ip {a} is not supported yet")))
+        }
+        // RFC 5798 §5.1.2.1: IPv6 adverts come from the link-local address
+        // of the interface; until it has one the instance waits in FAULT.
+        None if v6 => {
+            let ll = link_local_v6(ifname);
+            if ll.is_none() {
+                warn!(instance = %inst.name, "({}) interface '{ifname}' has no IPv6 link-local address yet", inst.name);
+            }
+            ll.unwrap_or(Ipv6Addr::UNSPECIFIED).into()
         }
         None => link
             .ipv4
             .iter()
             .copied()
-            .find(|a| !advert_addrs.contains(a))
+            .find(|a| !advert_addrs.contains(&IpAddr::V4(*a)))
             .or_else(|| {
                 // dynamic_interfaces: wait (in FAULT) for an address.
                 config
@@ -806,19 +839,25 @@ fn build_instance(
                 bad(format!(
                     "interface '{ifname}' has no IPv4 address to send adverts from"
                 ))
-            })?,
+            })?
+            .into(),
     };
-    let mut dsts = Vec::new();
+    let mut dsts: Vec<IpAddr> = Vec::new();
     for p in &inst.unicast_peers {
         match p {
-            IpAddr::V4(a) => dsts.push(*a),
+            IpAddr::V4(a) => dsts.push((*a).into()),
             IpAddr::V6(a) => {
                 return Err(bad(format!("IPv6 unicast_peer {a} is not supported yet")))
             }
         }
     }
     if dsts.is_empty() {
-        dsts.push(config.global.mcast_group4);
+        let group = match inst.opts.mcast_dst_ip {
+            Some(g) if g.is_ipv6() == v6 => g,
+            _ if v6 => config.global.mcast_group6.into(),
+            _ => config.global.mcast_group4.into(),
+        };
+        dsts.push(group);
     }
     let auth = match &inst.authentication {
         Some(Authentication::Pass(p)) if inst.version == 2 => AuthData::Pass(*p),
@@ -865,6 +904,37 @@ fn build_instance(
     ))
 }
 
+/// The address family of an instance, decided as the configuration crate
+/// does: by the first VIP, else by the configured source or peer address.
+fn instance_is_v6(inst: &VrrpInstance) -> bool {
+    inst.virtual_ipaddress
+        .first()
+        .map(|v| v.addr.is_ipv6())
+        .or(inst.unicast_src_ip.map(|a| a.is_ipv6()))
+        .or(inst.opts.mcast_src_ip.map(|a| a.is_ipv6()))
+        .or(inst.unicast_peers.first().map(|a| a.is_ipv6()))
+        .unwrap_or(false)
+}
+
+/// The first IPv6 link-local address of `ifname`, if it has one.
+fn link_local_v6(ifname: &str) -> Option<Ipv6Addr> {
+    nix::ifaddrs::getifaddrs()
+        .ok()?
+        .filter(|a| a.interface_name == ifname)
+        .filter_map(|a| a.address?.as_sockaddr_in6().map(|s| s.ip()))
+        .find(|a| a.is_unicast_link_local())
+}
+
+/// Opens and registers the IPv6 VRRP socket of an interface.
+fn open_vrrp6(name: &str, index: u32, group: Ipv6Addr) -> anyhow::Result<Rc<AsyncFd<VrrpSocket>>> {
+    let sock = VrrpSocket::open_v6(name, index, group)
+        .with_context(|| format!("cannot open the IPv6 VRRP socket on {name}"))?;
+    Ok(Rc::new(
+        crate::sys::register_vrrp_socket(sock)
+            .with_context(|| format!("cannot register the IPv6 VRRP socket of {name}"))?,
+    ))
+}
+
 /// A configured address as netlink installs it on interface `ifindex`.
 fn addr_spec(v: &keepalived_config::VirtualIp, ifindex: u32) -> AddrSpec {
     AddrSpec {
@@ -902,6 +972,52 @@ async fn reader(
                     let before = eng.next_deadline();
                     let n = len.min(buf.len());
                     eng.on_packet(idx, &buf[..n], len, now);
+                    let after = eng.next_deadline();
+                    if after.is_some() && (before.is_none() || after < before) {
+                        wake.notify_one();
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    guard.clear_ready();
+                    break;
+                }
+                Err(e) => {
+                    debug!(error = %e, "receive error");
+                    guard.clear_ready();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The IPv6 twin of [`reader`]: messages come without their IPv6 header,
+/// with source, destination and hop limit from ancillary data.
+async fn reader6(
+    engine: Rc<RefCell<Engine>>,
+    wake: Rc<Notify>,
+    idx: usize,
+    sock: Rc<AsyncFd<VrrpSocket>>,
+    clock: Clock,
+) {
+    // Largest IPv6 VRRP message: 8 + 255 * 16 = 4088 bytes.
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let mut guard = match sock.readable().await {
+            Ok(g) => g,
+            Err(e) => {
+                error!(error = %e, "IPv6 VRRP socket failed; receiving stopped on this interface");
+                return;
+            }
+        };
+        loop {
+            match sock.get_ref().recv6(&mut buf) {
+                Ok(meta) => {
+                    let now = clock.now();
+                    let mut eng = engine.borrow_mut();
+                    let before = eng.next_deadline();
+                    let n = meta.len.min(buf.len());
+                    eng.on_packet6(idx, &buf[..n], &meta, now);
                     let after = eng.next_deadline();
                     if after.is_some() && (before.is_none() || after < before) {
                         wake.notify_one();
@@ -1034,8 +1150,9 @@ async fn link_events(
     mut monitor: LinkMonitor,
     nl: Netlink,
     clock: Clock,
-    mcast: std::net::Ipv4Addr,
-    readers: IfaceReaders,
+    mcast: (std::net::Ipv4Addr, Ipv6Addr),
+    // IPv4 and IPv6 socket readers.
+    (readers, readers6): (IfaceReaders, IfaceReaders),
 ) {
     loop {
         let Some(ev) = monitor.next().await else {
@@ -1046,7 +1163,7 @@ async fn link_events(
             MonitorEvent::Link(l) => vec![l],
             MonitorEvent::Addr(a) => {
                 // Only an instance still without a source address cares.
-                if let (false, IpAddr::V4(addr)) = (a.removed, a.addr) {
+                if let (false, addr) = (a.removed, a.addr) {
                     let mut eng = engine.borrow_mut();
                     let iface = eng.ifaces.iter().position(|f| f.index == a.index);
                     if let Some(i) = iface.filter(|&i| eng.needs_source_address(i)) {
@@ -1099,7 +1216,7 @@ async fn link_events(
             }
         };
         for l in links {
-            on_link(&engine, &wake, &l, clock, mcast, &readers);
+            on_link(&engine, &wake, &l, clock, mcast, (&readers, &readers6));
             // An interface that (re)appeared may already have its address:
             // its address event can come before we knew the new index.
             let needs = {
@@ -1113,9 +1230,14 @@ async fn link_events(
                 if let Ok(info) = nl.link_info(&l.name).await {
                     if let Some(addr) = info.ipv4.first() {
                         let mut eng = engine.borrow_mut();
-                        eng.set_source_address(i, *addr, clock.now());
+                        eng.set_source_address(i, (*addr).into(), clock.now());
                         wake.notify_one();
                     }
+                }
+                if let Some(addr) = link_local_v6(&l.name) {
+                    let mut eng = engine.borrow_mut();
+                    eng.set_source_address(i, addr.into(), clock.now());
+                    wake.notify_one();
                 }
             }
         }
@@ -1127,9 +1249,10 @@ fn on_link(
     wake: &Rc<Notify>,
     l: &LinkEvent,
     clock: Clock,
-    mcast: std::net::Ipv4Addr,
-    readers: &IfaceReaders,
+    mcast: (std::net::Ipv4Addr, Ipv6Addr),
+    readers: (&IfaceReaders, &IfaceReaders),
 ) {
+    let (readers, readers6) = readers;
     if l.name.is_empty() {
         return;
     }
@@ -1139,11 +1262,29 @@ fn on_link(
             .iter()
             .position(|f| f.name == l.name)
             .filter(|&i| !l.removed && eng.ifaces.get(i).is_some_and(|f| f.index != l.index))
-            .map(|i| (i, eng.ifaces.get(i).is_some_and(|f| f.carries_instances)))
+            .map(|i| {
+                let f = eng.ifaces.get(i);
+                (
+                    i,
+                    f.is_some_and(|f| f.carries_instances),
+                    f.is_some_and(|f| f.vrrp6.is_some()),
+                )
+            })
     };
-    if let Some((idx, carries_instances)) = recreated {
+    if let Some((idx, carries_instances, carries_v6)) = recreated {
+        let vrrp6 = if carries_v6 {
+            match open_vrrp6(&l.name, l.index, mcast.1) {
+                Ok(sock) => Some(sock),
+                Err(e) => {
+                    error!(iface = %l.name, error = %e, "cannot open the IPv6 VRRP socket on the re-created interface; will retry on its next change");
+                    return;
+                }
+            }
+        } else {
+            None
+        };
         let vrrp = if carries_instances {
-            match VrrpSocket::open(&l.name, l.index, mcast)
+            match VrrpSocket::open(&l.name, l.index, mcast.0)
                 .and_then(crate::sys::register_vrrp_socket)
             {
                 Ok(sock) => Some(Rc::new(sock)),
@@ -1179,9 +1320,26 @@ fn on_link(
             rs.retain(|(i, _)| *i != idx);
             rs.push((idx, task));
         }
+        if let Some(sock) = &vrrp6 {
+            let task = tokio::task::spawn_local(reader6(
+                engine.clone(),
+                wake.clone(),
+                idx,
+                sock.clone(),
+                clock,
+            ));
+            let mut rs = readers6.borrow_mut();
+            for (i, old) in rs.iter() {
+                if *i == idx {
+                    old.abort();
+                }
+            }
+            rs.retain(|(i, _)| *i != idx);
+            rs.push((idx, task));
+        }
         engine
             .borrow_mut()
-            .replace_iface(idx, l.index, l.mac, vrrp, packet);
+            .replace_iface(idx, l.index, l.mac, vrrp, vrrp6, packet);
     }
     let mut eng = engine.borrow_mut();
     let before = eng.next_deadline();

@@ -1,13 +1,46 @@
-//! Raw sockets: one IPPROTO_VRRP socket per interface (shared by every instance on
-//! it, dispatch by VRID) and one AF_PACKET socket per interface for gratuitous ARP.
+//! Raw sockets: one IPPROTO_VRRP socket per interface and address family
+//! (shared by every instance on it, dispatch by VRID) and one AF_PACKET socket
+//! per interface for gratuitous ARP and unsolicited neighbour advertisements.
 
+use nix::sys::socket::{self as nsock, ControlMessage, ControlMessageOwned, MsgFlags};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 use std::io;
-use std::net::{Ipv4Addr, SocketAddrV4};
-use std::os::fd::{AsRawFd, RawFd};
+use std::io::{IoSlice, IoSliceMut};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 /// EtherType of ARP.
 pub const ETH_P_ARP: u16 = 0x0806;
+/// EtherType of IPv6.
+pub const ETH_P_IPV6: u16 = 0x86dd;
+/// Ethernet address of the IPv6 all-nodes group ff02::1 (RFC 2464 §7).
+pub const ALL_NODES_MAC: [u8; 6] = [0x33, 0x33, 0, 0, 0, 1];
+
+use nix::{setsockopt_impl, sockopt_impl};
+sockopt_impl!(
+    /// `IPV6_CHECKSUM`: the kernel computes the checksum of outgoing
+    /// messages at this offset (over the IPv6 pseudo-header) and drops
+    /// incoming ones whose checksum does not verify.
+    Ipv6ChecksumOffset,
+    SetOnly,
+    libc::IPPROTO_IPV6,
+    libc::IPV6_CHECKSUM,
+    libc::c_int
+);
+
+/// IPv6 header fields of a received advert (the kernel strips the header of
+/// raw IPv6 sockets; these come from ancillary data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recv6 {
+    /// Received length (larger than the buffer when truncated).
+    pub len: usize,
+    pub src: Ipv6Addr,
+    /// Destination from `IPV6_PKTINFO` (unspecified if the kernel gave none).
+    pub dst: Ipv6Addr,
+    /// Hop limit from `IPV6_HOPLIMIT` (0 if the kernel gave none, which then
+    /// fails the multicast hop-limit check).
+    pub hop_limit: u8,
+}
 
 /// A raw IPv4 socket for protocol 112 bound to one interface and joined to the
 /// VRRP multicast group there. We write the IP header ourselves (IP_HDRINCL) so the
@@ -17,6 +50,93 @@ pub struct VrrpSocket {
 }
 
 impl VrrpSocket {
+    /// A raw IPv6 socket for protocol 112 on one interface, joined to the
+    /// VRRP group `group` (ff02::12) there. The kernel writes the IPv6 header
+    /// and the VRRP checksum (`IPV6_CHECKSUM` at offset 6); hop limit 255 for
+    /// multicast and unicast (RFC 5798 §5.1.2.3); hop limit and destination of
+    /// each received packet are delivered as ancillary data.
+    pub fn open_v6(ifname: &str, ifindex: u32, group: Ipv6Addr) -> io::Result<Self> {
+        let sock = Socket::new(
+            Domain::IPV6,
+            Type::RAW,
+            Some(Protocol::from(i32::from(vrrp::VRRP_PROTO))),
+        )?;
+        sock.bind_device(Some(ifname.as_bytes()))?;
+        let offset = libc::c_int::try_from(vrrp::packet::VRRP_CHECKSUM_OFFSET)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        nsock::setsockopt(&sock.as_fd(), Ipv6ChecksumOffset, &offset)?;
+        sock.join_multicast_v6(&group, ifindex)?;
+        sock.set_multicast_loop_v6(false)?;
+        sock.set_multicast_hops_v6(255)?;
+        sock.set_unicast_hops_v6(255)?;
+        sock.set_multicast_if_v6(ifindex)?;
+        nsock::setsockopt(&sock.as_fd(), nsock::sockopt::Ipv6RecvPacketInfo, &true)?;
+        nsock::setsockopt(&sock.as_fd(), nsock::sockopt::Ipv6RecvHopLimit, &true)?;
+        sock.set_nonblocking(true)?;
+        Ok(VrrpSocket { sock })
+    }
+
+    /// Receives one VRRP message from an IPv6 socket (no IPv6 header) with
+    /// its source, destination and hop limit.
+    pub fn recv6(&self, buf: &mut [u8]) -> io::Result<Recv6> {
+        let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
+        let mut iov = [IoSliceMut::new(buf)];
+        let msg = nsock::recvmsg::<nsock::SockaddrIn6>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_TRUNC,
+        )?;
+        let src = msg.address.map(|a| a.ip()).unwrap_or(Ipv6Addr::UNSPECIFIED);
+        let mut dst = Ipv6Addr::UNSPECIFIED;
+        let mut hop_limit = 0u8;
+        for c in msg.cmsgs()? {
+            match c {
+                ControlMessageOwned::Ipv6PacketInfo(info) => {
+                    dst = Ipv6Addr::from(info.ipi6_addr.s6_addr);
+                }
+                ControlMessageOwned::Ipv6HopLimit(h) => {
+                    hop_limit = u8::try_from(h).unwrap_or(0);
+                }
+                _ => {}
+            }
+        }
+        Ok(Recv6 {
+            len: msg.bytes,
+            src,
+            dst,
+            hop_limit,
+        })
+    }
+
+    /// Sends one VRRP message (no IPv6 header) from `src` (our link-local
+    /// address, set per packet with `IPV6_PKTINFO` so that the address the
+    /// peers compare on a tie is exactly the one we configured) to `dst`.
+    pub fn send6(&self, msg: &[u8], src: Ipv6Addr, dst: Ipv6Addr, ifindex: u32) -> io::Result<()> {
+        let info = libc::in6_pktinfo {
+            ipi6_addr: libc::in6_addr {
+                s6_addr: src.octets(),
+            },
+            ipi6_ifindex: ifindex,
+        };
+        let scope = if dst.is_unicast_link_local() || dst.is_multicast() {
+            ifindex
+        } else {
+            0
+        };
+        let addr = nsock::SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, scope));
+        let cmsgs = [ControlMessage::Ipv6PacketInfo(&info)];
+        let iov = [IoSlice::new(msg)];
+        nsock::sendmsg(
+            self.sock.as_raw_fd(),
+            &iov,
+            if src.is_unspecified() { &[] } else { &cmsgs },
+            MsgFlags::empty(),
+            Some(&addr),
+        )?;
+        Ok(())
+    }
+
     pub fn open(ifname: &str, ifindex: u32, group: Ipv4Addr) -> io::Result<Self> {
         let sock = Socket::new(
             Domain::IPV4,
@@ -62,6 +182,8 @@ impl AsRawFd for VrrpSocket {
 pub struct PacketSocket {
     sock: Socket,
     broadcast: SockAddr,
+    /// The IPv6 all-nodes group's MAC, for unsolicited NAs.
+    all_nodes: SockAddr,
 }
 
 impl PacketSocket {
@@ -70,7 +192,18 @@ impl PacketSocket {
         let sock = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(0)))?;
         sock.set_nonblocking(true)?;
         let broadcast = crate::sys::packet_sockaddr(ifindex, ETH_P_ARP, &[0xff; 6])?;
-        Ok(PacketSocket { sock, broadcast })
+        let all_nodes = crate::sys::packet_sockaddr(ifindex, ETH_P_IPV6, &ALL_NODES_MAC)?;
+        Ok(PacketSocket {
+            sock,
+            broadcast,
+            all_nodes,
+        })
+    }
+
+    /// Sends a complete Ethernet frame carrying IPv6 to the all-nodes group
+    /// (unsolicited neighbour advertisements).
+    pub fn send_all_nodes(&self, frame: &[u8]) -> io::Result<()> {
+        self.sock.send_to(frame, &self.all_nodes).map(|_| ())
     }
 
     /// Sends a complete Ethernet frame to the broadcast address.

@@ -1,5 +1,5 @@
 #![forbid(unsafe_code)]
-//! VRRPv2/v3 (IPv4) for keepalived-rs: a panic-free packet codec and a sans-IO
+//! VRRPv2/v3 (IPv4 and IPv6) for keepalived-rs: a panic-free packet codec and a sans-IO
 //! per-instance state machine.
 //!
 //! The crate does no I/O and reads no clock. The daemon feeds [`Instance::handle`]
@@ -15,6 +15,7 @@ pub use instance::{
     Action, Input, Instance, InstanceConfig, State, StateChangeReason, Stats, Tuning,
 };
 pub use packet::{
-    Advert, AdvertView, AuthData, DecodeError, EncodeError, Ipv4Meta, VRRP_MCAST_V4, VRRP_PROTO,
+    Advert, AdvertView, AuthData, DecodeError, EncodeError, Ipv4Meta, Ipv6Meta, VRRP_MCAST_V4,
+    VRRP_MCAST_V6, VRRP_PROTO,
 };
 pub use time::Timestamp;

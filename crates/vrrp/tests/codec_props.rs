@@ -1,13 +1,21 @@
 //! Property tests for the codec: round trips, and no panics on any input.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
-use vrrp::packet::{decode_ipv4, decode_vrrp, encode_vrrp};
+use vrrp::packet::{decode_ipv4, decode_vrrp, decode_vrrp_v6, encode_vrrp, vrrp_checksum_v6};
 use vrrp::{Advert, AuthData};
 
 fn addr() -> impl Strategy<Value = Ipv4Addr> {
     any::<u32>().prop_map(Ipv4Addr::from)
+}
+
+fn addr6() -> impl Strategy<Value = Ipv6Addr> {
+    any::<u128>().prop_map(Ipv6Addr::from)
+}
+
+fn v4_list() -> impl Strategy<Value = Vec<IpAddr>> {
+    prop::collection::vec(addr().prop_map(IpAddr::V4), 0..=20)
 }
 
 /// Any advert the encoder must accept.
@@ -20,7 +28,7 @@ fn valid_advert() -> impl Strategy<Value = Advert> {
             Just(AuthData::None),
             any::<[u8; 8]>().prop_map(AuthData::Pass)
         ],
-        prop::collection::vec(addr(), 0..=20),
+        v4_list(),
     )
         .prop_map(|(vrid, priority, secs, auth, addresses)| Advert {
             version: 2,
@@ -30,25 +38,63 @@ fn valid_advert() -> impl Strategy<Value = Advert> {
             auth,
             addresses,
         });
-    let v3 = (
-        any::<u8>(),
-        any::<u8>(),
-        0u16..=4095,
-        prop::collection::vec(addr(), 0..=20),
-    )
-        .prop_map(|(vrid, priority, adver_int_cs, addresses)| Advert {
+    let v3 = (any::<u8>(), any::<u8>(), 0u16..=4095, v4_list()).prop_map(
+        |(vrid, priority, adver_int_cs, addresses)| Advert {
             version: 3,
             vrid,
             priority,
             adver_int_cs,
             auth: AuthData::None,
             addresses,
-        });
+        },
+    );
     prop_oneof![v2, v3]
+}
+
+/// Any advert the IPv6 encoder must accept (v2 over IPv6 carries no auth).
+fn valid_advert_v6() -> impl Strategy<Value = Advert> {
+    (
+        prop_oneof![Just(2u8), Just(3u8)],
+        any::<u8>(),
+        any::<u8>(),
+        0u16..=255,
+        0u16..=4095,
+        prop::collection::vec(addr6().prop_map(IpAddr::V6), 0..=20),
+    )
+        .prop_map(|(version, vrid, priority, secs, cs, addresses)| Advert {
+            version,
+            vrid,
+            priority,
+            adver_int_cs: if version == 2 { secs * 100 } else { cs },
+            auth: AuthData::None,
+            addresses,
+        })
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn ipv6_round_trip(adv in valid_advert_v6(), src in addr6(), dst in addr6()) {
+        let mut buf = Vec::new();
+        prop_assert_eq!(adv.encode_vrrp_v6(&mut buf, src, dst), Ok(()));
+        let ck = u16::from_be_bytes([buf[6], buf[7]]);
+        prop_assert_eq!(vrrp_checksum_v6(src, dst, &buf), ck);
+        let view = decode_vrrp_v6(&buf, src, dst).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(view.is_ipv6());
+        prop_assert_eq!(view.to_owned(), adv);
+    }
+
+    #[test]
+    fn ipv6_decode_arbitrary_bytes_never_panics(
+        bytes in prop::collection::vec(any::<u8>(), 0..1200),
+        src in addr6(),
+        dst in addr6(),
+    ) {
+        if let Ok(view) = decode_vrrp_v6(&bytes, src, dst) {
+            prop_assert_eq!(view.addresses().count(), view.naddr());
+        }
+    }
 
     #[test]
     fn ipv4_round_trip(adv in valid_advert(), src in addr(), dst in addr(), ttl in any::<u8>()) {

@@ -107,7 +107,7 @@ fn faulted_instance_ignores_adverts_and_timeouts() -> Result<(), Box<dyn std::er
     i.handle(
         t(2_000),
         Input::Advert {
-            src: PEER,
+            src: PEER.into(),
             ttl: 255,
             multicast: true,
             advert,

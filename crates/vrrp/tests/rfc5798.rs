@@ -73,7 +73,7 @@ impl Peer {
         i.handle(
             t(now),
             Input::Advert {
-                src: self.src,
+                src: self.src.into(),
                 ttl,
                 multicast: true,
                 advert,
@@ -201,7 +201,7 @@ fn backup_restarts_timer_on_higher_or_equal_advert() -> TestResult {
     let mut i = backup(2, 100);
     Peer::new(HIGHER_IP, 2, 150, 100)?.send(&mut i, 2 * S)?;
     assert_eq!(i.poll_timeout(), Some(t(2 * S + 3_609_375)));
-    assert_eq!(i.current_master(), Some((HIGHER_IP, 150)));
+    assert_eq!(i.current_master(), Some((HIGHER_IP.into(), 150)));
     // Equal priority never preempts in BACKUP, whatever the addresses.
     Peer::new(LOWER_IP, 2, 100, 100)?.send(&mut i, 4 * S)?;
     assert_eq!(i.poll_timeout(), Some(t(4 * S + 3_609_375)));
@@ -356,7 +356,7 @@ fn master_answers_losers_with_an_advert() -> TestResult {
         vec![
             Action::SendAdvert { priority: 100 },
             Action::MasterRxLowerPriority {
-                src: HIGHER_IP,
+                src: HIGHER_IP.into(),
                 priority: 99
             }
         ]
@@ -369,7 +369,7 @@ fn master_answers_losers_with_an_advert() -> TestResult {
         vec![
             Action::SendAdvert { priority: 100 },
             Action::MasterRxLowerPriority {
-                src: LOWER_IP,
+                src: LOWER_IP.into(),
                 priority: 100
             }
         ]
@@ -568,7 +568,7 @@ fn unicast_skips_ttl_check() -> TestResult {
     i.handle(
         t(S),
         Input::Advert {
-            src: p.src,
+            src: p.src.into(),
             ttl: 64,
             multicast: false,
             advert,
@@ -592,7 +592,7 @@ fn owner_processes_adverts_as_master() -> TestResult {
         vec![
             Action::SendAdvert { priority: 255 },
             Action::MasterRxLowerPriority {
-                src: LOWER_IP,
+                src: LOWER_IP.into(),
                 priority: 255
             }
         ]
@@ -664,7 +664,7 @@ fn tuning_lower_prio_garps_and_no_advert() -> TestResult {
         vec![
             Action::SendGratuitousArp { repeat: 2 },
             Action::MasterRxLowerPriority {
-                src: HIGHER_IP,
+                src: HIGHER_IP.into(),
                 priority: 50
             }
         ]

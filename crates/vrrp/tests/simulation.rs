@@ -133,7 +133,7 @@ impl Lan {
                         self.input(
                             idx,
                             Input::Advert {
-                                src: meta.src,
+                                src: meta.src.into(),
                                 ttl: meta.ttl,
                                 multicast: true,
                                 advert,

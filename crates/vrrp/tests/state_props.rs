@@ -222,7 +222,7 @@ proptest! {
                     let advert = decode_vrrp(&buf, src, VRRP_MCAST_V4)
                         .map_err(|e| TestCaseError::fail(e.to_string()))?;
                     let ttl = if ttl255 { 255 } else { 64 };
-                    inst.handle(Timestamp::from_micros(now), Input::Advert { src, ttl, multicast, advert });
+                    inst.handle(Timestamp::from_micros(now), Input::Advert { src: src.into(), ttl, multicast, advert });
                 }
                 Op::Timeout { dt } => {
                     now += dt;

@@ -274,7 +274,7 @@ impl Net {
                 for r in (0..self.routers.len()).filter(|&r| r != from) {
                     let m = usize::from(advert.vrid) - 1;
                     let input = Input::Advert {
-                        src: meta.src,
+                        src: meta.src.into(),
                         ttl: meta.ttl,
                         multicast: true,
                         advert,
@@ -659,7 +659,7 @@ proptest! {
                     let (src, bytes) = advert_input(&mut buf, priority, src_last)?;
                     let advert = decode_vrrp(&bytes, src, VRRP_MCAST_V4)
                         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                    inst.handle(Timestamp::from_micros(now), Input::Advert { src, ttl: 255, multicast: true, advert });
+                    inst.handle(Timestamp::from_micros(now), Input::Advert { src: src.into(), ttl: 255, multicast: true, advert });
                 }
                 Op::Timeout { dt } => {
                     now += dt;
@@ -756,7 +756,7 @@ proptest! {
                     let (src, bytes) = advert_input(&mut buf, priority, src_last)?;
                     let advert = decode_vrrp(&bytes, src, VRRP_MCAST_V4)
                         .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                    let input = Input::Advert { src, ttl: 255, multicast: true, advert };
+                    let input = Input::Advert { src: src.into(), ttl: 255, multicast: true, advert };
                     (feed(&mut alone, input, now), feed(&mut member, input, now))
                 }
                 Op::Timeout { dt } => {

@@ -1,6 +1,6 @@
 //! Per-instance configuration and the keepalived rules that normalise it.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::timing;
 use crate::packet::AuthData;
@@ -22,10 +22,12 @@ pub struct InstanceConfig {
     pub start_as_master: bool,
     /// v2 only.
     pub auth: AuthData,
-    /// Addresses carried in adverts and installed as MASTER.
-    pub vips: Vec<Ipv4Addr>,
-    /// Our source address: the one the IP tie-break compares against.
-    pub local_addr: Ipv4Addr,
+    /// Addresses carried in adverts and installed as MASTER; all of the
+    /// instance's family (the family of `local_addr`).
+    pub vips: Vec<IpAddr>,
+    /// Our source address: the one the IP tie-break compares against (for
+    /// IPv6, the interface's link-local address adverts are sent from).
+    pub local_addr: IpAddr,
     pub garp_master_delay_us: u64,
     pub garp_master_repeat: u32,
     /// Adverts missed before the master is declared down (keepalived: 1..=100,
@@ -36,7 +38,13 @@ pub struct InstanceConfig {
 impl InstanceConfig {
     /// A configuration with keepalived's defaults (v2, priority 100, 1 s,
     /// preempt, GARP 5 × after 5 s, 3 adverts), for tests and tools.
-    pub fn with_defaults(name: &str, vrid: u8, local_addr: Ipv4Addr, vips: Vec<Ipv4Addr>) -> Self {
+    /// Takes IPv4 or IPv6 addresses (`Ipv4Addr`, `Ipv6Addr` or `IpAddr`).
+    pub fn with_defaults<A: Into<IpAddr>>(
+        name: &str,
+        vrid: u8,
+        local_addr: impl Into<IpAddr>,
+        vips: Vec<A>,
+    ) -> Self {
         InstanceConfig {
             name: name.to_owned(),
             vrid,
@@ -47,12 +55,17 @@ impl InstanceConfig {
             preempt_delay_us: 0,
             start_as_master: false,
             auth: AuthData::None,
-            vips,
-            local_addr,
+            vips: vips.into_iter().map(Into::into).collect(),
+            local_addr: local_addr.into(),
             garp_master_delay_us: 5 * timing::SECOND_US,
             garp_master_repeat: 5,
             down_timer_adverts: 3,
         }
+    }
+
+    /// Whether the instance runs over IPv6 (its source address is IPv6).
+    pub fn is_ipv6(&self) -> bool {
+        self.local_addr.is_ipv6()
     }
 
     /// Applies keepalived's completion rules so the engine never sees a value

@@ -1,6 +1,6 @@
 //! What the daemon feeds into an [`super::Instance`] and what it gets back.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::{State, StateChangeReason};
 use crate::packet::AdvertView;
@@ -11,9 +11,11 @@ pub enum Input<'a> {
     /// Leave `Initialize` (interface up, daemon started).
     Startup,
     /// A decoded advert whose VRID is this instance's. `multicast` says the
-    /// destination was the VRRP group: only then must the TTL be 255.
+    /// destination was the VRRP group: only then must the TTL (IPv6: hop
+    /// limit) be 255. `src` is of the instance's family; it is compared
+    /// numerically with our address on priority ties.
     Advert {
-        src: Ipv4Addr,
+        src: IpAddr,
         ttl: u8,
         multicast: bool,
         advert: AdvertView<'a>,
@@ -50,7 +52,8 @@ pub enum Action {
     AddVips,
     /// Remove the virtual addresses.
     RemoveVips,
-    /// One burst: `repeat` gratuitous ARPs for every VIP.
+    /// One burst: `repeat` gratuitous ARPs (IPv4) or unsolicited neighbour
+    /// advertisements (IPv6) for every VIP.
     SendGratuitousArp { repeat: u32 },
     /// Sync-group member ([`super::Tuning::sync_member`]) in BACKUP: this
     /// instance would now become MASTER (its down timer ran out) but leaves
@@ -61,7 +64,7 @@ pub enum Action {
     /// a lower address) and kept MASTER: keepalived runs
     /// `notify_master_rx_lower_pri` and writes `MASTER_RX_LOWER_PRI` to the
     /// notify FIFO. Emitted after the answering advert and GARPs.
-    MasterRxLowerPriority { src: Ipv4Addr, priority: u8 },
+    MasterRxLowerPriority { src: IpAddr, priority: u8 },
     /// Emitted for every transition, after the actions that implement it.
     StateChanged {
         from: State,

@@ -14,7 +14,7 @@ pub mod timing;
 mod tuning;
 
 use std::collections::VecDeque;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use config::InstanceConfig;
 pub use io::{Action, Input};
@@ -67,7 +67,7 @@ pub struct Instance {
     wants_master: bool,
     tuning: Tuning,
     /// Source and priority of the last accepted advert from a master.
-    master: Option<(Ipv4Addr, u8)>,
+    master: Option<(IpAddr, u8)>,
     /// The daemon says a fault is active (also remembered in `Initialize`, so
     /// that start-up goes straight to FAULT, as keepalived's does).
     faulted: bool,
@@ -164,7 +164,7 @@ impl Instance {
     }
 
     /// Source address and priority of the last accepted master advert.
-    pub fn current_master(&self) -> Option<(Ipv4Addr, u8)> {
+    pub fn current_master(&self) -> Option<(IpAddr, u8)> {
         self.master
     }
 
@@ -182,9 +182,12 @@ impl Instance {
         ttl: u8,
         priority: u8,
     ) -> Result<(), EncodeError> {
+        let IpAddr::V4(src) = self.cfg.local_addr else {
+            return Err(EncodeError::WrongFamily(self.cfg.local_addr));
+        };
         packet::encode_ipv4(
             buf,
-            self.cfg.local_addr,
+            src,
             dst,
             ttl,
             self.cfg.version,
@@ -192,6 +195,31 @@ impl Instance {
             priority,
             self.adver_int_cs(),
             &self.cfg.auth,
+            &self.cfg.vips,
+        )
+    }
+
+    /// Encodes the advert for [`Action::SendAdvert`] as the VRRP message for
+    /// an IPv6 raw socket (the kernel adds the IPv6 header), from our
+    /// configured (link-local) source address. An IPv4 instance gets
+    /// [`EncodeError::WrongFamily`].
+    pub fn encode_advert_v6(
+        &self,
+        buf: &mut Vec<u8>,
+        dst: Ipv6Addr,
+        priority: u8,
+    ) -> Result<(), EncodeError> {
+        let IpAddr::V6(src) = self.cfg.local_addr else {
+            return Err(EncodeError::WrongFamily(self.cfg.local_addr));
+        };
+        packet::encode_vrrp_v6(
+            buf,
+            src,
+            dst,
+            self.cfg.version,
+            self.cfg.vrid,
+            priority,
+            self.adver_int_cs(),
             &self.cfg.vips,
         )
     }
@@ -239,7 +267,7 @@ impl Instance {
 
     /// Sets the address our adverts come from (and that breaks priority
     /// ties), for an interface whose address was not known at start.
-    pub fn set_local_addr(&mut self, addr: Ipv4Addr) {
+    pub fn set_local_addr(&mut self, addr: IpAddr) {
         self.cfg.local_addr = addr;
     }
 
@@ -441,7 +469,7 @@ impl Instance {
     fn receive(
         &mut self,
         now: Timestamp,
-        src: Ipv4Addr,
+        src: IpAddr,
         ttl: u8,
         multicast: bool,
         adv: &AdvertView<'_>,
@@ -472,7 +500,7 @@ impl Instance {
     /// whether the advert takes part in the election.
     fn check_advert(
         &mut self,
-        src: Ipv4Addr,
+        src: IpAddr,
         ttl: u8,
         multicast: bool,
         adv: &AdvertView<'_>,
@@ -521,7 +549,7 @@ impl Instance {
     }
 
     /// RFC 5798 §6.4.2 with keepalived's preempt_delay (reference §3.2).
-    fn backup_rx(&mut self, now: Timestamp, src: Ipv4Addr, adv: &AdvertView<'_>) {
+    fn backup_rx(&mut self, now: Timestamp, src: IpAddr, adv: &AdvertView<'_>) {
         if adv.priority == 0 {
             self.down_at = Some(now.add_micros(self.skew_time_us()));
             self.down_cause = DownCause::PriorityZero;
@@ -558,7 +586,7 @@ impl Instance {
     }
 
     /// RFC 5798 §6.4.3 with keepalived's "forcing new election" (reference §3.7).
-    fn master_rx(&mut self, now: Timestamp, src: Ipv4Addr, adv: &AdvertView<'_>) {
+    fn master_rx(&mut self, now: Timestamp, src: IpAddr, adv: &AdvertView<'_>) {
         if adv.priority == 0 {
             self.send_advert_now(now);
             return;

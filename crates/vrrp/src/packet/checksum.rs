@@ -1,7 +1,7 @@
 //! Internet (RFC 1071) one's-complement checksum, used for both the IPv4 header
 //! and the VRRP message.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Adds `data` to a running one's-complement sum. Odd trailing bytes are padded
 /// with zero, as RFC 1071 requires. The accumulator is `u64` so that even a
@@ -37,6 +37,31 @@ pub(crate) fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u16
     acc + u64::from(len)
 }
 
+/// The IPv6 pseudo-header (RFC 8200 §8.1) that every upper-layer checksum
+/// over IPv6 covers, VRRP of both versions included (RFC 5798 §5.2.8).
+pub(crate) fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, len: u32) -> u64 {
+    let mut acc = add(0, &src.octets());
+    acc = add(acc, &dst.octets());
+    acc = add(acc, &len.to_be_bytes());
+    acc + u64::from(next_header)
+}
+
+/// The checksum a VRRP message sent over IPv6 from `src` to `dst` must carry
+/// (computed with its checksum field taken as zero). On a raw socket the
+/// kernel fills it in (`IPV6_CHECKSUM`); this is for verification and tests.
+pub fn vrrp_checksum_v6(src: Ipv6Addr, dst: Ipv6Addr, vrrp: &[u8]) -> u16 {
+    let len = u32::try_from(vrrp.len()).unwrap_or(u32::MAX);
+    let mut acc = pseudo_header_v6(src, dst, super::VRRP_PROTO, len);
+    for (i, pair) in vrrp.chunks(2).enumerate() {
+        // Skip the checksum field itself (bytes 6..8).
+        if i == 3 {
+            continue;
+        }
+        acc = add(acc, pair);
+    }
+    finish(acc)
+}
+
 /// Checksum of a self-contained buffer.
 pub(crate) fn of(data: &[u8]) -> u16 {
     finish(add(0, data))
@@ -56,6 +81,20 @@ mod tests {
     #[test]
     fn odd_length_pads_with_zero() {
         assert_eq!(of(&[0x12]), !0x1200);
+    }
+
+    #[test]
+    fn v6_checksum_ignores_its_own_field() {
+        let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+        let dst = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+        let a = [0x31, 1, 100, 0, 0, 100, 0, 0];
+        let mut b = a;
+        b[6] = 0xab;
+        b[7] = 0xcd;
+        assert_eq!(
+            vrrp_checksum_v6(src, dst, &a),
+            vrrp_checksum_v6(src, dst, &b)
+        );
     }
 
     #[test]

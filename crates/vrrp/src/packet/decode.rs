@@ -1,7 +1,7 @@
 //! Decoding received datagrams. Every byte access is bounds-checked through
 //! `get`/`first_chunk`, so arbitrary input yields an error, never a panic.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{
     checksum, AdvertView, AuthData, DecodeError, Ipv4Meta, V2_AUTH_LEN, VRRP_HEADER_LEN,
@@ -61,6 +61,36 @@ pub fn decode_vrrp(
     src: Ipv4Addr,
     dst: Ipv4Addr,
 ) -> Result<AdvertView<'_>, DecodeError> {
+    decode_body(vrrp, Family::V4 { src, dst })
+}
+
+/// Decodes a VRRP message received on an IPv6 raw socket: the kernel has
+/// stripped the IPv6 header, so `src`/`dst` come from the packet's ancillary
+/// data. Addresses are 16 bytes each and there is no authentication trailer;
+/// the checksum always covers the IPv6 pseudo-header (for v2 too, as the
+/// kernel computes it with `IPV6_CHECKSUM` whatever the VRRP version).
+///
+/// The kernel already verified the checksum on a socket with
+/// `IPV6_CHECKSUM`; checking again costs little and keeps this function
+/// usable on its own (tests, tools, fuzzing).
+pub fn decode_vrrp_v6(
+    vrrp: &[u8],
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+) -> Result<AdvertView<'_>, DecodeError> {
+    decode_body(vrrp, Family::V6 { src, dst })
+}
+
+/// The network layer a VRRP message came over, with the addresses its
+/// checksum may cover.
+#[derive(Clone, Copy)]
+enum Family {
+    V4 { src: Ipv4Addr, dst: Ipv4Addr },
+    V6 { src: Ipv6Addr, dst: Ipv6Addr },
+}
+
+fn decode_body(vrrp: &[u8], family: Family) -> Result<AdvertView<'_>, DecodeError> {
+    let v6 = matches!(family, Family::V6 { .. });
     let header: &[u8; VRRP_HEADER_LEN] = vrrp.first_chunk().ok_or(DecodeError::Truncated)?;
     let [ver_type, vrid, priority, naddr, b4, b5, _ck_hi, _ck_lo] = *header;
     let version = ver_type >> 4;
@@ -71,8 +101,10 @@ pub fn decode_vrrp(
     if kind != VRRP_TYPE_ADVERT {
         return Err(DecodeError::BadType(kind));
     }
-    let addr_len = usize::from(naddr) * 4;
-    let auth_len = if version == 2 { V2_AUTH_LEN } else { 0 };
+    let addr_len = usize::from(naddr) * if v6 { 16 } else { 4 };
+    // The v2 authentication trailer exists only over IPv4 (RFC 3768 is
+    // IPv4-only; keepalived's v2-over-IPv6 carries none).
+    let auth_len = if version == 2 && !v6 { V2_AUTH_LEN } else { 0 };
     let expected = VRRP_HEADER_LEN + addr_len + auth_len;
     if vrrp.len() != expected {
         return Err(DecodeError::LengthMismatch {
@@ -80,12 +112,17 @@ pub fn decode_vrrp(
             actual: vrrp.len(),
         });
     }
-    let sum = if version == 3 {
-        // `expected` is at most 8 + 1020, so it always fits the u16 field.
-        let len = u16::try_from(expected).unwrap_or(u16::MAX);
-        checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), vrrp)
-    } else {
-        checksum::add(0, vrrp)
+    let sum = match family {
+        Family::V4 { src, dst } if version == 3 => {
+            // `expected` is at most 8 + 1020, so it always fits the u16 field.
+            let len = u16::try_from(expected).unwrap_or(u16::MAX);
+            checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), vrrp)
+        }
+        Family::V4 { .. } => checksum::add(0, vrrp),
+        Family::V6 { src, dst } => {
+            let len = u32::try_from(expected).unwrap_or(u32::MAX);
+            checksum::add(checksum::pseudo_header_v6(src, dst, VRRP_PROTO, len), vrrp)
+        }
     };
     if checksum::finish(sum) != 0 {
         return Err(DecodeError::BadChecksum);
@@ -94,7 +131,10 @@ pub fn decode_vrrp(
     let addr_bytes = vrrp
         .get(VRRP_HEADER_LEN..addr_end)
         .ok_or(DecodeError::Truncated)?;
-    let (adver_int_cs, auth) = if version == 2 {
+    let (adver_int_cs, auth) = if version == 2 && v6 {
+        // No room for a password: the auth type byte is not interpreted.
+        (u16::from(b5) * 100, AuthData::None)
+    } else if version == 2 {
         let auth = match b4 {
             0 => AuthData::None,
             1 => {
@@ -118,5 +158,6 @@ pub fn decode_vrrp(
         adver_int_cs,
         auth,
         addr_bytes,
+        v6,
     })
 }

@@ -1,7 +1,7 @@
 //! Encoding adverts into a reused buffer (no allocation once the `Vec` has
 //! grown to its working size).
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{
     checksum, AuthData, EncodeError, IPV4_HEADER_LEN, V2_AUTH_LEN, VRRP_PROTO, VRRP_TYPE_ADVERT,
@@ -18,7 +18,7 @@ const TOS_INTERNETWORK_CONTROL: u8 = 0xc0;
 /// The argument list mirrors the wire fields one to one so that the daemon
 /// can encode straight from its configuration without building an [`super::Advert`].
 #[allow(clippy::too_many_arguments)]
-pub fn encode_ipv4(
+pub fn encode_ipv4<A: Copy + Into<IpAddr>>(
     buf: &mut Vec<u8>,
     src: Ipv4Addr,
     dst: Ipv4Addr,
@@ -28,9 +28,9 @@ pub fn encode_ipv4(
     priority: u8,
     adver_int_cs: u16,
     auth: &AuthData,
-    addresses: &[Ipv4Addr],
+    addresses: &[A],
 ) -> Result<(), EncodeError> {
-    let fields = Fields::check(version, adver_int_cs, auth, addresses)?;
+    let fields = Fields::check(version, adver_int_cs, auth, addresses, false)?;
     let tot_len = IPV4_HEADER_LEN + fields.vrrp_len(addresses.len());
     // At most 20 + 8 + 1020 + 8 bytes, always within u16.
     let tot_len =
@@ -55,8 +55,7 @@ pub fn encode_ipv4(
         buf,
         IPV4_HEADER_LEN,
         &fields,
-        src,
-        dst,
+        Pseudo::V4 { src, dst },
         vrid,
         priority,
         auth,
@@ -68,7 +67,7 @@ pub fn encode_ipv4(
 /// Writes only the VRRP message (no IP header) into `buf`, cleared first.
 /// `src`/`dst` are needed for the VRRPv3 pseudo-header checksum.
 #[allow(clippy::too_many_arguments)]
-pub fn encode_vrrp(
+pub fn encode_vrrp<A: Copy + Into<IpAddr>>(
     buf: &mut Vec<u8>,
     src: Ipv4Addr,
     dst: Ipv4Addr,
@@ -77,18 +76,71 @@ pub fn encode_vrrp(
     priority: u8,
     adver_int_cs: u16,
     auth: &AuthData,
-    addresses: &[Ipv4Addr],
+    addresses: &[A],
 ) -> Result<(), EncodeError> {
-    let fields = Fields::check(version, adver_int_cs, auth, addresses)?;
+    let fields = Fields::check(version, adver_int_cs, auth, addresses, false)?;
     buf.clear();
     buf.reserve(fields.vrrp_len(addresses.len()));
-    write_vrrp(buf, 0, &fields, src, dst, vrid, priority, auth, addresses);
+    write_vrrp(
+        buf,
+        0,
+        &fields,
+        Pseudo::V4 { src, dst },
+        vrid,
+        priority,
+        auth,
+        addresses,
+    );
     Ok(())
+}
+
+/// Writes the VRRP message for an IPv6 raw socket into `buf`, cleared first:
+/// 16-byte addresses, no authentication trailer, and the checksum over the
+/// IPv6 pseudo-header from `src` to `dst`. On a socket with `IPV6_CHECKSUM`
+/// the kernel recomputes the checksum with the source it really uses, so a
+/// wrong `src` here cannot put a bad checksum on the wire.
+///
+/// VRRPv2 over IPv6 is not standard; keepalived allows it without strict
+/// mode, with the v2 interval byte and an auth type of 0.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_vrrp_v6<A: Copy + Into<IpAddr>>(
+    buf: &mut Vec<u8>,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    version: u8,
+    vrid: u8,
+    priority: u8,
+    adver_int_cs: u16,
+    addresses: &[A],
+) -> Result<(), EncodeError> {
+    let fields = Fields::check(version, adver_int_cs, &AuthData::None, addresses, true)?;
+    buf.clear();
+    buf.reserve(fields.vrrp_len(addresses.len()));
+    write_vrrp(
+        buf,
+        0,
+        &fields,
+        Pseudo::V6 { src, dst },
+        vrid,
+        priority,
+        &AuthData::None,
+        addresses,
+    );
+    Ok(())
+}
+
+/// What the checksum covers besides the message.
+#[derive(Clone, Copy)]
+enum Pseudo {
+    V4 { src: Ipv4Addr, dst: Ipv4Addr },
+    V6 { src: Ipv6Addr, dst: Ipv6Addr },
 }
 
 /// Validated, version-specific header fields.
 struct Fields {
     version: u8,
+    /// IPv6: 16-byte addresses and no v2 auth trailer.
+    v6: bool,
     naddr: u8,
     /// Bytes 4 and 5 of the VRRP header.
     b4: u8,
@@ -96,14 +148,22 @@ struct Fields {
 }
 
 impl Fields {
-    fn check(
+    fn check<A: Copy + Into<IpAddr>>(
         version: u8,
         adver_int_cs: u16,
         auth: &AuthData,
-        addresses: &[Ipv4Addr],
+        addresses: &[A],
+        v6: bool,
     ) -> Result<Self, EncodeError> {
         let naddr = u8::try_from(addresses.len())
             .map_err(|_| EncodeError::TooManyAddresses(addresses.len()))?;
+        if let Some(a) = addresses
+            .iter()
+            .map(|a| (*a).into())
+            .find(|a| a.is_ipv6() != v6)
+        {
+            return Err(EncodeError::WrongFamily(a));
+        }
         let (b4, b5) = match version {
             2 => {
                 if adver_int_cs % 100 != 0 {
@@ -127,6 +187,7 @@ impl Fields {
         };
         Ok(Fields {
             version,
+            v6,
             naddr,
             b4,
             b5,
@@ -134,23 +195,27 @@ impl Fields {
     }
 
     fn vrrp_len(&self, naddr: usize) -> usize {
-        let auth = if self.version == 2 { V2_AUTH_LEN } else { 0 };
-        super::VRRP_HEADER_LEN + naddr * 4 + auth
+        let auth = if self.version == 2 && !self.v6 {
+            V2_AUTH_LEN
+        } else {
+            0
+        };
+        let width = if self.v6 { 16 } else { 4 };
+        super::VRRP_HEADER_LEN + naddr * width + auth
     }
 }
 
 /// Appends the VRRP message at `start` and fills in its checksum.
 #[allow(clippy::too_many_arguments)]
-fn write_vrrp(
+fn write_vrrp<A: Copy + Into<IpAddr>>(
     buf: &mut Vec<u8>,
     start: usize,
     f: &Fields,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+    pseudo: Pseudo,
     vrid: u8,
     priority: u8,
     auth: &AuthData,
-    addresses: &[Ipv4Addr],
+    addresses: &[A],
 ) {
     buf.extend_from_slice(&[
         (f.version << 4) | VRRP_TYPE_ADVERT,
@@ -163,20 +228,29 @@ fn write_vrrp(
         0,
     ]);
     for a in addresses {
-        buf.extend_from_slice(&a.octets());
+        // `Fields::check` made sure every address is of the right family.
+        match (*a).into() {
+            IpAddr::V4(a) => buf.extend_from_slice(&a.octets()),
+            IpAddr::V6(a) => buf.extend_from_slice(&a.octets()),
+        }
     }
-    if f.version == 2 {
+    if f.version == 2 && !f.v6 {
         match auth {
             AuthData::None => buf.extend_from_slice(&[0; V2_AUTH_LEN]),
             AuthData::Pass(key) => buf.extend_from_slice(key),
         }
     }
     let msg = buf.get(start..).unwrap_or_default();
-    let sum = if f.version == 3 {
-        let len = u16::try_from(msg.len()).unwrap_or(u16::MAX);
-        checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), msg)
-    } else {
-        checksum::add(0, msg)
+    let sum = match pseudo {
+        Pseudo::V4 { src, dst } if f.version == 3 => {
+            let len = u16::try_from(msg.len()).unwrap_or(u16::MAX);
+            checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), msg)
+        }
+        Pseudo::V4 { .. } => checksum::add(0, msg),
+        Pseudo::V6 { src, dst } => {
+            let len = u32::try_from(msg.len()).unwrap_or(u32::MAX);
+            checksum::add(checksum::pseudo_header_v6(src, dst, VRRP_PROTO, len), msg)
+        }
     };
     let ck = checksum::finish(sum);
     if let Some(slot) = buf.get_mut(start + 6..start + 8) {

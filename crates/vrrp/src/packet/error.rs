@@ -72,6 +72,10 @@ pub enum EncodeError {
     /// The address count field is one byte.
     #[error("{0} addresses exceed the 255 a VRRP advert can carry")]
     TooManyAddresses(usize),
+    /// An address of the other family than the advert (IPv6 in an IPv4
+    /// advert or the reverse).
+    #[error("address {0} is not of the advert's address family")]
+    WrongFamily(std::net::IpAddr),
     /// VRRPv3 has no authentication field (RFC 5798 removed it).
     #[error("VRRPv3 adverts cannot carry authentication")]
     AuthInV3,

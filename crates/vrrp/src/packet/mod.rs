@@ -1,4 +1,5 @@
-//! VRRP advertisement wire format (RFC 3768 v2, RFC 5798/9568 v3) over IPv4.
+//! VRRP advertisement wire format (RFC 3768 v2, RFC 5798/9568 v3) over IPv4
+//! and IPv6.
 //!
 //! Decoding borrows from the receive buffer ([`AdvertView`]) so that the hot
 //! receive path never allocates; [`Advert`] is the owned form for tests and
@@ -11,17 +12,24 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub use decode::{decode_ipv4, decode_vrrp};
-pub use encode::{encode_ipv4, encode_vrrp};
+pub use checksum::vrrp_checksum_v6;
+pub use decode::{decode_ipv4, decode_vrrp, decode_vrrp_v6};
+pub use encode::{encode_ipv4, encode_vrrp, encode_vrrp_v6};
 pub use error::{DecodeError, EncodeError};
 
 /// IP protocol number of VRRP.
 pub const VRRP_PROTO: u8 = 112;
 /// The IPv4 multicast group adverts are sent to (RFC 5798 §5.1.1.2).
 pub const VRRP_MCAST_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-/// TTL that multicast adverts are sent with and must arrive with.
+/// The IPv6 multicast group adverts are sent to (RFC 5798 §5.1.2.2).
+pub const VRRP_MCAST_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+/// Offset of the checksum field in the VRRP header: the value for the
+/// `IPV6_CHECKSUM` socket option, which makes the kernel fill in (and verify)
+/// the checksum over the IPv6 pseudo-header.
+pub const VRRP_CHECKSUM_OFFSET: usize = 6;
+/// TTL (hop limit) that multicast adverts are sent with and must arrive with.
 pub const VRRP_TTL: u8 = 255;
 
 /// Length of the fixed VRRP header (version/type .. checksum).
@@ -95,7 +103,8 @@ pub struct Advert {
     /// decoded v2 advert has `secs * 100` here.
     pub adver_int_cs: u16,
     pub auth: AuthData,
-    pub addresses: Vec<Ipv4Addr>,
+    /// All of one family: IPv4 adverts carry IPv4 addresses, IPv6 ones IPv6.
+    pub addresses: Vec<IpAddr>,
 }
 
 impl Advert {
@@ -117,6 +126,25 @@ impl Advert {
             self.priority,
             self.adver_int_cs,
             &self.auth,
+            &self.addresses,
+        )
+    }
+
+    /// See [`encode_vrrp_v6`].
+    pub fn encode_vrrp_v6(
+        &self,
+        buf: &mut Vec<u8>,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+    ) -> Result<(), EncodeError> {
+        encode_vrrp_v6(
+            buf,
+            src,
+            dst,
+            self.version,
+            self.vrid,
+            self.priority,
+            self.adver_int_cs,
             &self.addresses,
         )
     }
@@ -150,6 +178,16 @@ pub struct Ipv4Meta {
     pub ttl: u8,
 }
 
+/// IPv6 header fields the instance checks need. The kernel strips the IPv6
+/// header on a raw socket, so these come from `recvmsg` ancillary data
+/// (`IPV6_PKTINFO` for the destination, `IPV6_HOPLIMIT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv6Meta {
+    pub src: Ipv6Addr,
+    pub dst: Ipv6Addr,
+    pub hop_limit: u8,
+}
+
 /// A validated advertisement borrowing its address list from the receive
 /// buffer, so decoding allocates nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,25 +198,49 @@ pub struct AdvertView<'a> {
     /// Centiseconds; see [`Advert::adver_int_cs`].
     pub adver_int_cs: u16,
     pub auth: AuthData,
-    /// Exactly `4 * naddr` bytes, checked by the decoder.
+    /// Exactly `4 * naddr` (IPv4) or `16 * naddr` (IPv6) bytes, checked by
+    /// the decoder.
     addr_bytes: &'a [u8],
+    /// The addresses are IPv6 ones (the advert came over IPv6).
+    v6: bool,
 }
 
 impl<'a> AdvertView<'a> {
+    /// Bytes per address: 4 or 16.
+    fn addr_width(&self) -> usize {
+        if self.v6 {
+            16
+        } else {
+            4
+        }
+    }
+
+    /// Whether the advert came over IPv6 (and carries IPv6 addresses).
+    pub fn is_ipv6(&self) -> bool {
+        self.v6
+    }
+
     /// Number of addresses carried.
     pub fn naddr(&self) -> usize {
-        self.addr_bytes.len() / 4
+        self.addr_bytes.len() / self.addr_width()
     }
 
     /// The advertised addresses, in packet order.
-    pub fn addresses(&self) -> impl Iterator<Item = Ipv4Addr> + 'a {
+    pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + 'a {
+        let v6 = self.v6;
         self.addr_bytes
-            .chunks_exact(4)
-            .filter_map(|c| c.first_chunk::<4>().map(|o| Ipv4Addr::from(*o)))
+            .chunks_exact(self.addr_width())
+            .filter_map(move |c| {
+                if v6 {
+                    c.first_chunk::<16>().map(|o| IpAddr::from(*o))
+                } else {
+                    c.first_chunk::<4>().map(|o| IpAddr::from(*o))
+                }
+            })
     }
 
     /// Whether `addr` is among the advertised addresses.
-    pub fn contains(&self, addr: Ipv4Addr) -> bool {
+    pub fn contains(&self, addr: IpAddr) -> bool {
         self.addresses().any(|a| a == addr)
     }
 

@@ -1,7 +1,7 @@
 //! Codec unit tests: hand-checked byte vectors (checksums computed
 //! independently, outside this crate) and one input per error variant.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
 
@@ -59,7 +59,7 @@ fn decode_v2_no_auth() -> Result<(), DecodeError> {
     assert_eq!(v.naddr(), 1);
     assert_eq!(
         v.addresses().collect::<Vec<_>>(),
-        vec![Ipv4Addr::new(192, 168, 1, 254)]
+        vec![IpAddr::from(Ipv4Addr::new(192, 168, 1, 254))]
     );
     Ok(())
 }
@@ -164,7 +164,10 @@ fn encode_matches_vectors() -> Result<(), EncodeError> {
         priority: 200,
         adver_int_cs: 100,
         auth: AuthData::None,
-        addresses: vec![Ipv4Addr::new(10, 1, 1, 10), Ipv4Addr::new(10, 1, 1, 11)],
+        addresses: vec![
+            Ipv4Addr::new(10, 1, 1, 10).into(),
+            Ipv4Addr::new(10, 1, 1, 11).into(),
+        ],
     };
     v3.encode_vrrp(&mut buf, SRC, VRRP_MCAST_V4)?;
     assert_eq!(buf, V3);
@@ -322,4 +325,121 @@ fn auth_ct_eq() {
     assert!(!a.ct_eq(&AuthData::pass_from_str("passwore")));
     assert!(!a.ct_eq(&AuthData::None));
     assert!(AuthData::None.ct_eq(&AuthData::None));
+}
+
+const SRC6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+
+/// VRRPv3 over IPv6, vrid 1, prio 100, 1 s, one address 2001:db8::100, from
+/// fe80::1 to ff02::12. Checksum over the IPv6 pseudo-header 0x3dc1,
+/// computed by an independent implementation.
+const V3_V6: [u8; 24] = [
+    0x31, 1, 100, 1, 0x00, 100, 0x3d, 0xc1, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0x01, 0x00,
+];
+
+#[test]
+fn decode_v3_over_ipv6() -> Result<(), DecodeError> {
+    let v = decode_vrrp_v6(&V3_V6, SRC6, VRRP_MCAST_V6)?;
+    assert_eq!(
+        (v.version, v.vrid, v.priority, v.adver_int_cs),
+        (3, 1, 100, 100)
+    );
+    assert!(v.is_ipv6());
+    assert_eq!(v.naddr(), 1);
+    assert_eq!(v.addresses().collect::<Vec<_>>(), vec![IpAddr::V6(VIP6)]);
+    assert!(v.contains(VIP6.into()));
+    assert!(!v.contains(Ipv4Addr::new(32, 1, 13, 184).into()));
+    Ok(())
+}
+
+#[test]
+fn encode_v3_over_ipv6_matches_vector() -> Result<(), EncodeError> {
+    let mut buf = Vec::new();
+    encode_vrrp_v6(&mut buf, SRC6, VRRP_MCAST_V6, 3, 1, 100, 100, &[VIP6])?;
+    assert_eq!(buf, V3_V6);
+    assert_eq!(vrrp_checksum_v6(SRC6, VRRP_MCAST_V6, &buf), 0x3dc1);
+    Ok(())
+}
+
+#[test]
+fn ipv6_checksum_covers_the_pseudo_header() {
+    let other = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 2);
+    assert_eq!(
+        decode_vrrp_v6(&V3_V6, other, VRRP_MCAST_V6),
+        Err(DecodeError::BadChecksum)
+    );
+    assert_eq!(
+        decode_vrrp_v6(&V3_V6, SRC6, SRC6),
+        Err(DecodeError::BadChecksum)
+    );
+}
+
+#[test]
+fn ipv6_lengths_use_16_byte_addresses() {
+    // The IPv4 decoder reads 24 bytes as v3 with one 4-byte address: wrong.
+    assert_eq!(
+        decode_vrrp(&V3_V6, SRC, VRRP_MCAST_V4),
+        Err(DecodeError::LengthMismatch {
+            expected: 12,
+            actual: 24
+        })
+    );
+    assert_eq!(
+        decode_vrrp_v6(&V3_V6[..20], SRC6, VRRP_MCAST_V6),
+        Err(DecodeError::LengthMismatch {
+            expected: 24,
+            actual: 20
+        })
+    );
+}
+
+#[test]
+fn v2_over_ipv6_has_no_auth_trailer() -> Result<(), Box<dyn std::error::Error>> {
+    let mut buf = Vec::new();
+    encode_vrrp_v6(&mut buf, SRC6, VRRP_MCAST_V6, 2, 9, 50, 300, &[VIP6])?;
+    assert_eq!(buf.len(), 8 + 16);
+    assert_eq!(buf.get(..6), Some(&[0x21, 9, 50, 1, 0, 3][..]));
+    let v = decode_vrrp_v6(&buf, SRC6, VRRP_MCAST_V6)?;
+    assert_eq!(
+        (v.version, v.adver_int_cs, v.auth),
+        (2, 300, AuthData::None)
+    );
+    Ok(())
+}
+
+#[test]
+fn encoders_refuse_the_other_family() {
+    let mut buf = Vec::new();
+    let none = AuthData::None;
+    assert_eq!(
+        encode_vrrp(
+            &mut buf,
+            SRC,
+            VRRP_MCAST_V4,
+            3,
+            1,
+            100,
+            100,
+            &none,
+            &[IpAddr::V6(VIP6)]
+        ),
+        Err(EncodeError::WrongFamily(IpAddr::V6(VIP6)))
+    );
+    let v4: IpAddr = Ipv4Addr::new(192, 0, 2, 1).into();
+    assert_eq!(
+        encode_vrrp_v6(&mut buf, SRC6, VRRP_MCAST_V6, 3, 1, 100, 100, &[v4]),
+        Err(EncodeError::WrongFamily(v4))
+    );
+    // The 255-address maximum fits over IPv6 too.
+    let many = vec![VIP6; 256];
+    assert_eq!(
+        encode_vrrp_v6(&mut buf, SRC6, VRRP_MCAST_V6, 3, 1, 100, 100, &many),
+        Err(EncodeError::TooManyAddresses(256))
+    );
+    assert_eq!(
+        encode_vrrp_v6(&mut buf, SRC6, VRRP_MCAST_V6, 3, 1, 100, 4095, &many[..255]),
+        Ok(())
+    );
+    assert_eq!(buf.len(), 8 + 255 * 16);
 }
