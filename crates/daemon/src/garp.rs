@@ -647,3 +647,70 @@ mod tests {
         }
     }
 }
+
+/// Golden bytes: the gratuitous ARP keepalived 2.2.7 sends on becoming
+/// MASTER (captured by `crates/vrrp/tests/fixtures/keepalived/capture.sh`,
+/// see the README there), against [`build_garp`].
+#[cfg(test)]
+mod golden_keepalived {
+    use super::*;
+    use pnet_packet::arp::ArpPacket;
+    use pnet_packet::ethernet::EthernetPacket;
+    use pnet_packet::Packet;
+
+    const KEEPALIVED_GARP: &str = include_str!("../../vrrp/tests/fixtures/keepalived/garp.hex");
+    /// node0's MAC and the VIP in the capture.
+    const MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
+    const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
+
+    /// The fixture's bytes (`#` comment lines, then hex).
+    fn keepalived_frame() -> Vec<u8> {
+        let digits: Vec<u8> = KEEPALIVED_GARP
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .flat_map(|l| l.bytes())
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        digits
+            .chunks_exact(2)
+            .map(|p| {
+                let s = std::str::from_utf8(p).expect("ASCII hex");
+                u8::from_str_radix(s, 16).expect("hex digits")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keepalived_garp_decodes_as_an_announcement() {
+        let frame = keepalived_frame();
+        assert_eq!(frame.len(), GARP_FRAME_LEN, "keepalived sends no padding");
+        let eth = EthernetPacket::new(&frame).expect("frame fits");
+        assert_eq!(eth.get_destination(), MacAddr::broadcast());
+        assert_eq!(eth.get_source(), MacAddr::from(MAC));
+        assert_eq!(eth.get_ethertype(), EtherTypes::Arp);
+        let arp = ArpPacket::new(eth.payload()).expect("arp fits");
+        assert_eq!(arp.get_hardware_type(), ArpHardwareTypes::Ethernet);
+        assert_eq!(arp.get_protocol_type(), EtherTypes::Ipv4);
+        assert_eq!(arp.get_hw_addr_len(), 6);
+        assert_eq!(arp.get_proto_addr_len(), 4);
+        assert_eq!(arp.get_operation(), ArpOperations::Request);
+        assert_eq!(arp.get_sender_hw_addr(), MacAddr::from(MAC));
+        assert_eq!(arp.get_sender_proto_addr(), VIP);
+        // keepalived puts the broadcast address, not zeros, in the target
+        // hardware address.
+        assert_eq!(arp.get_target_hw_addr(), MacAddr::broadcast());
+        assert_eq!(arp.get_target_proto_addr(), VIP);
+    }
+
+    #[test]
+    fn build_garp_writes_keepalived_bytes() {
+        let mut ours = [0u8; GARP_FRAME_LEN];
+        build_garp(&mut ours, MAC, VIP);
+        assert_eq!(
+            ours[..],
+            keepalived_frame()[..],
+            "\n ours   {ours:02x?}\n theirs {:02x?}",
+            keepalived_frame()
+        );
+    }
+}
