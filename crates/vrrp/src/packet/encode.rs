@@ -30,6 +30,9 @@ pub fn encode_ipv4(
     auth: &AuthData,
     addresses: &[Ipv4Addr],
 ) -> Result<(), EncodeError> {
+    if let AuthData::Ah(_) = auth {
+        return Err(EncodeError::AhNeedsHeader);
+    }
     let fields = Fields::check(version, adver_int_cs, auth, addresses)?;
     let tot_len = IPV4_HEADER_LEN + fields.vrrp_len(addresses.len());
     // At most 20 + 8 + 1020 + 8 bytes, always within u16.
@@ -167,7 +170,7 @@ fn write_vrrp(
     }
     if f.version == 2 {
         match auth {
-            AuthData::None => buf.extend_from_slice(&[0; V2_AUTH_LEN]),
+            AuthData::None | AuthData::Ah(_) => buf.extend_from_slice(&[0; V2_AUTH_LEN]),
             AuthData::Pass(key) => buf.extend_from_slice(key),
         }
     }
