@@ -1909,10 +1909,6 @@ fn auth(
         *k = *b;
     }
     if ah {
-        diags.warn(
-            &ty.loc,
-            format!("auth_type AH is parsed but not yet supported by keepalived-rs: vrrp_instance '{name}' sends adverts without authentication"),
-        );
         Some(Authentication::Ah(key))
     } else {
         Some(Authentication::Pass(key))

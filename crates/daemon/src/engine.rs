@@ -25,7 +25,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
 use track_process::event::Observation;
-use vrrp::{Action, Input, Instance, State, Timestamp};
+use vrrp::{Action, AuthData, Input, Instance, State, Timestamp};
 
 /// Whose deadline a timer-queue entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -180,6 +180,8 @@ pub struct InstanceRt {
     pub notify: NotifyBox,
     /// The deadline currently in the timer queue for this instance.
     scheduled: Option<Timestamp>,
+    /// `auth_type AH`: sequence counter and IP identification.
+    pub ah: vrrp::packet::ah::AhState,
 }
 
 impl InstanceRt {
@@ -210,6 +212,7 @@ impl InstanceRt {
             routes: Vec::new(),
             rules: Vec::new(),
             scheduled: None,
+            ah: vrrp::packet::ah::AhState::new(),
         }
     }
 }
@@ -228,6 +231,8 @@ pub struct DispatchStats {
     pub truncated: u64,
     pub unknown_vrid: u64,
     pub send_errors: u64,
+    /// `auth_type AH` adverts refused by the AH checks (SPI, ICV, replay).
+    pub ah_rejected: u64,
     /// Malformed datagrams by decode error.
     pub malformed_by_reason: Vec<(&'static str, u64)>,
     /// Adverts refused before an instance saw them, by reason.
@@ -787,6 +792,13 @@ impl Engine {
             debug!(vrid = advert.vrid, src = %meta.src, "advert for unknown VRID");
             return;
         }
+        if let (AuthData::Ah(_), Some(inst)) = (advert.auth, self.instances.get_mut(idx as usize)) {
+            if let Err(e) = ah_check(inst, buf, advert.priority) {
+                self.stats.ah_rejected += 1;
+                debug!(instance = %inst.vrrp.config().name, src = %meta.src, error = %e, "dropping AH advert");
+                return;
+            }
+        }
         let input = Input::Advert {
             src: meta.src.into(),
             ttl: meta.hop_limit,
@@ -1263,6 +1275,32 @@ fn queue(netlink: &Option<UnboundedSender<NetlinkOp>>, op: NetlinkOp) {
     }
 }
 
+/// `auth_type AH` receive checks, done here because they need the whole
+/// datagram and the instance's sequence counter: SPI, ICV, then the
+/// anti-replay rule (the counter adopts the advert's number). A MASTER
+/// that will answer a lower-priority advert skips one number, as keepalived
+/// does. A non-AH advert for an AH instance (or the reverse) is left to the
+/// instance's auth check.
+fn ah_check(
+    inst: &mut InstanceRt,
+    buf: &[u8],
+    priority: u8,
+) -> Result<(), vrrp::packet::ah::AhError> {
+    let AuthData::Ah(key) = inst.vrrp.config().auth else {
+        return Ok(());
+    };
+    let tot_len = buf
+        .get(2..4)
+        .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+    let datagram = buf.get(..tot_len).unwrap_or(buf);
+    let hdr = vrrp::packet::ah::verify(datagram, &key)?;
+    inst.ah.accept(hdr.seq)?;
+    if inst.vrrp.state() == State::Master && priority < inst.vrrp.priority() {
+        inst.ah.sync_bump();
+    }
+    Ok(())
+}
+
 fn send_advert(
     inst: &mut InstanceRt,
     ifaces: &[Iface],
@@ -1278,18 +1316,35 @@ fn send_advert(
     for dst in &inst.dsts {
         let (encoded, sock) = match (inst.src, *dst) {
             (IpAddr::V4(src), IpAddr::V4(dst)) => (
-                vrrp::packet::encode_ipv4(
-                    txbuf,
-                    src,
-                    dst,
-                    inst.unicast.send_ttl(),
-                    cfg.version,
-                    cfg.vrid,
-                    priority,
-                    adver_int_cs,
-                    &cfg.auth,
-                    &cfg.vips,
-                ),
+                if let AuthData::Ah(key) = &cfg.auth {
+                    let (ip_id, seq) = inst.ah.next_tx();
+                    vrrp::packet::ah::encode_ipv4_ah(
+                        txbuf,
+                        src,
+                        dst,
+                        inst.unicast.send_ttl(),
+                        ip_id,
+                        seq,
+                        cfg.vrid,
+                        priority,
+                        adver_int_cs,
+                        key,
+                        &cfg.vips,
+                    )
+                } else {
+                    vrrp::packet::encode_ipv4(
+                        txbuf,
+                        src,
+                        dst,
+                        inst.unicast.send_ttl(),
+                        cfg.version,
+                        cfg.vrid,
+                        priority,
+                        adver_int_cs,
+                        &cfg.auth,
+                        &cfg.vips,
+                    )
+                },
                 ifc.vrrp.as_ref(),
             ),
             (IpAddr::V6(src), IpAddr::V6(dst)) => (

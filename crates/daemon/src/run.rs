@@ -270,7 +270,8 @@ async fn run_async(
             continue;
         }
         let vrrp_sock = if carries {
-            let sock = VrrpSocket::open(name, info.index, config.global.mcast_group4)
+            let proto = ah_socket_proto(&config, name);
+            let sock = VrrpSocket::open_proto(name, info.index, config.global.mcast_group4, proto)
                 .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
             Some(Rc::new(
                 crate::sys::register_vrrp_socket(sock)
@@ -861,6 +862,7 @@ fn build_instance(
     }
     let auth = match &inst.authentication {
         Some(Authentication::Pass(p)) if inst.version == 2 => AuthData::Pass(*p),
+        Some(Authentication::Ah(p)) if inst.version == 2 => AuthData::Ah(*p),
         _ => AuthData::None,
     };
     let cfg = InstanceConfig {
@@ -1284,7 +1286,18 @@ fn on_link(
             None
         };
         let vrrp = if carries_instances {
-            match VrrpSocket::open(&l.name, l.index, mcast.0)
+            let proto = {
+                let eng = engine.borrow();
+                let mut on_iface = eng.instances.iter().filter(|i| i.iface == idx).peekable();
+                if on_iface.peek().is_some()
+                    && on_iface.all(|i| matches!(i.vrrp.config().auth, AuthData::Ah(_)))
+                {
+                    vrrp::packet::ah::AH_PROTO
+                } else {
+                    vrrp::VRRP_PROTO
+                }
+            };
+            match VrrpSocket::open_proto(&l.name, l.index, mcast.0, proto)
                 .and_then(crate::sys::register_vrrp_socket)
             {
                 Ok(sock) => Some(Rc::new(sock)),
@@ -1433,4 +1446,27 @@ fn dump_state(engine: &Engine) {
         );
     }
     info!(stats = ?engine.stats, "dispatch counters");
+}
+
+/// The IP protocol of an interface's VRRP socket. keepalived's AH adverts
+/// are protocol 51, so an interface whose instances all use `auth_type AH`
+/// (VRRPv2) listens for 51 instead of 112. There is one VRRP socket per
+/// interface: AH and non-AH instances on one interface cannot both receive,
+/// which is warned about (the non-AH ones keep the interface).
+fn ah_socket_proto(config: &Config, ifname: &str) -> u8 {
+    let on_iface: Vec<bool> = config
+        .instances
+        .iter()
+        .filter(|i| i.interface.as_deref() == Some(ifname))
+        .map(|i| i.version == 2 && matches!(i.authentication, Some(Authentication::Ah(_))))
+        .collect();
+    let ah = on_iface.iter().filter(|&&a| a).count();
+    if ah > 0 && ah == on_iface.len() {
+        vrrp::packet::ah::AH_PROTO
+    } else {
+        if ah > 0 {
+            warn!(interface = %ifname, "auth_type AH and other instances share {ifname}: the AH instances will not receive adverts");
+        }
+        vrrp::VRRP_PROTO
+    }
 }

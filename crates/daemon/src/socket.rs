@@ -137,11 +137,14 @@ impl VrrpSocket {
         Ok(())
     }
 
-    pub fn open(ifname: &str, ifindex: u32, group: Ipv4Addr) -> io::Result<Self> {
+    /// `proto` is 112, or 51 on interfaces whose instances use
+    /// `auth_type AH`, because their adverts arrive as AH datagrams, which a
+    /// protocol-112 socket never sees.
+    pub fn open_proto(ifname: &str, ifindex: u32, group: Ipv4Addr, proto: u8) -> io::Result<Self> {
         let sock = Socket::new(
             Domain::IPV4,
             Type::RAW,
-            Some(Protocol::from(i32::from(vrrp::VRRP_PROTO))),
+            Some(Protocol::from(i32::from(proto))),
         )?;
         sock.set_header_included_v4(true)?;
         sock.bind_device(Some(ifname.as_bytes()))?;

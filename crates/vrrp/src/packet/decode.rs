@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{
-    checksum, AdvertView, AuthData, DecodeError, Ipv4Meta, V2_AUTH_LEN, VRRP_HEADER_LEN,
+    ah, checksum, AdvertView, AuthData, DecodeError, Ipv4Meta, V2_AUTH_LEN, VRRP_HEADER_LEN,
     VRRP_PROTO, VRRP_TYPE_ADVERT,
 };
 
@@ -41,13 +41,22 @@ pub fn decode_ipv4(buf: &[u8]) -> Result<(Ipv4Meta, AdvertView<'_>), DecodeError
     if checksum::of(ip_header) != 0 {
         return Err(DecodeError::BadIpChecksum);
     }
-    if proto != VRRP_PROTO {
-        return Err(DecodeError::NotVrrpProtocol(proto));
-    }
     let src = Ipv4Addr::new(s0, s1, s2, s3);
     let dst = Ipv4Addr::new(d0, d1, d2, d3);
-    let vrrp = datagram.get(ihl_bytes..).ok_or(DecodeError::Truncated)?;
-    let view = decode_vrrp(vrrp, src, dst)?;
+    let payload = datagram.get(ihl_bytes..).ok_or(DecodeError::Truncated)?;
+    let view = match proto {
+        VRRP_PROTO => decode_body(payload, Family::V4 { src, dst }, false)?,
+        // AH (auth type 2): only the structure is checked here; the ICV
+        // needs the instance's key, see `ah::verify`.
+        ah::AH_PROTO => {
+            let vrrp = payload.get(ah::AH_LEN..).ok_or(DecodeError::Truncated)?;
+            if payload.first() != Some(&VRRP_PROTO) || payload.get(1) != Some(&ah::AH_PAYLOAD_LEN) {
+                return Err(DecodeError::BadAh);
+            }
+            decode_body(vrrp, Family::V4 { src, dst }, true)?
+        }
+        other => return Err(DecodeError::NotVrrpProtocol(other)),
+    };
     Ok((Ipv4Meta { src, dst, ttl }, view))
 }
 
@@ -61,7 +70,7 @@ pub fn decode_vrrp(
     src: Ipv4Addr,
     dst: Ipv4Addr,
 ) -> Result<AdvertView<'_>, DecodeError> {
-    decode_body(vrrp, Family::V4 { src, dst })
+    decode_body(vrrp, Family::V4 { src, dst }, false)
 }
 
 /// Decodes a VRRP message received on an IPv6 raw socket: the kernel has
@@ -78,7 +87,7 @@ pub fn decode_vrrp_v6(
     src: Ipv6Addr,
     dst: Ipv6Addr,
 ) -> Result<AdvertView<'_>, DecodeError> {
-    decode_body(vrrp, Family::V6 { src, dst })
+    decode_body(vrrp, Family::V6 { src, dst }, false)
 }
 
 /// The network layer a VRRP message came over, with the addresses its
@@ -89,7 +98,9 @@ enum Family {
     V6 { src: Ipv6Addr, dst: Ipv6Addr },
 }
 
-fn decode_body(vrrp: &[u8], family: Family) -> Result<AdvertView<'_>, DecodeError> {
+/// `in_ah`: the message came behind an AH header, where auth type 2 (and
+/// only it) is valid.
+fn decode_body(vrrp: &[u8], family: Family, in_ah: bool) -> Result<AdvertView<'_>, DecodeError> {
     let v6 = matches!(family, Family::V6 { .. });
     let header: &[u8; VRRP_HEADER_LEN] = vrrp.first_chunk().ok_or(DecodeError::Truncated)?;
     let [ver_type, vrid, priority, naddr, b4, b5, _ck_hi, _ck_lo] = *header;
@@ -131,20 +142,25 @@ fn decode_body(vrrp: &[u8], family: Family) -> Result<AdvertView<'_>, DecodeErro
     let addr_bytes = vrrp
         .get(VRRP_HEADER_LEN..addr_end)
         .ok_or(DecodeError::Truncated)?;
+    if in_ah && version != 2 {
+        return Err(DecodeError::BadAh);
+    }
     let (adver_int_cs, auth) = if version == 2 && v6 {
         // No room for a password: the auth type byte is not interpreted.
         (u16::from(b5) * 100, AuthData::None)
     } else if version == 2 {
-        let auth = match b4 {
-            0 => AuthData::None,
-            1 => {
-                let key: &[u8; V2_AUTH_LEN] = vrrp
-                    .get(addr_end..)
-                    .and_then(|rest| rest.first_chunk())
-                    .ok_or(DecodeError::Truncated)?;
-                AuthData::Pass(*key)
-            }
-            other => return Err(DecodeError::AuthType(other)),
+        let auth_bytes = || -> Result<[u8; V2_AUTH_LEN], DecodeError> {
+            vrrp.get(addr_end..)
+                .and_then(|rest| rest.first_chunk())
+                .copied()
+                .ok_or(DecodeError::Truncated)
+        };
+        let auth = match (b4, in_ah) {
+            (0, false) => AuthData::None,
+            (1, false) => AuthData::Pass(auth_bytes()?),
+            (2, true) => AuthData::Ah(auth_bytes()?),
+            (_, true) => return Err(DecodeError::BadAh),
+            (other, false) => return Err(DecodeError::AuthType(other)),
         };
         (u16::from(b5) * 100, auth)
     } else {

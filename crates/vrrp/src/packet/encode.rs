@@ -30,6 +30,9 @@ pub fn encode_ipv4<A: Copy + Into<IpAddr>>(
     auth: &AuthData,
     addresses: &[A],
 ) -> Result<(), EncodeError> {
+    if let AuthData::Ah(_) = auth {
+        return Err(EncodeError::AhNeedsHeader);
+    }
     let fields = Fields::check(version, adver_int_cs, auth, addresses, false)?;
     let tot_len = IPV4_HEADER_LEN + fields.vrrp_len(addresses.len());
     // At most 20 + 8 + 1020 + 8 bytes, always within u16.
@@ -236,7 +239,7 @@ fn write_vrrp<A: Copy + Into<IpAddr>>(
     }
     if f.version == 2 && !f.v6 {
         match auth {
-            AuthData::None => buf.extend_from_slice(&[0; V2_AUTH_LEN]),
+            AuthData::None | AuthData::Ah(_) => buf.extend_from_slice(&[0; V2_AUTH_LEN]),
             AuthData::Pass(key) => buf.extend_from_slice(key),
         }
     }

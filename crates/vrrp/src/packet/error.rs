@@ -33,8 +33,7 @@ pub enum DecodeError {
     /// The IPv4 header checksum does not verify.
     #[error("bad IPv4 header checksum")]
     BadIpChecksum,
-    /// The IP protocol is not 112. Protocol 51 (AH, VRRPv2 auth type 2) lands
-    /// here too: IPsec AH authentication is not supported.
+    /// The IP protocol is neither 112 nor 51 (AH, VRRPv2 auth type 2).
     #[error("IP protocol {0} is not VRRP (112)")]
     NotVrrpProtocol(u8),
     /// The VRRP message length disagrees with its address count.
@@ -50,11 +49,14 @@ pub enum DecodeError {
     #[error("bad VRRP checksum")]
     BadChecksum,
     /// VRRPv2 authentication type other than 0 (none) or 1 (simple text
-    /// password). Type 2 (IP AH) is reported here when it appears inside a
-    /// protocol-112 packet; real AH packets fail earlier with
-    /// [`DecodeError::NotVrrpProtocol`]`(51)`.
+    /// password) on protocol 112. Type 2 (IP AH) is reported here too when
+    /// it appears without an AH header.
     #[error("unsupported VRRPv2 authentication type {0}")]
     AuthType(u8),
+    /// Protocol 51 whose AH header is not keepalived's form (24 bytes, next
+    /// header 112), or whose VRRP message is not authentication type 2.
+    #[error("malformed AH header or AH packet without VRRP auth type 2")]
+    BadAh,
 }
 
 /// An advert cannot be represented on the wire.
@@ -79,4 +81,8 @@ pub enum EncodeError {
     /// VRRPv3 has no authentication field (RFC 5798 removed it).
     #[error("VRRPv3 adverts cannot carry authentication")]
     AuthInV3,
+    /// AH adverts need the per-instance sequence state: use
+    /// [`super::ah::encode_ipv4_ah`].
+    #[error("AH adverts are encoded with ah::encode_ipv4_ah")]
+    AhNeedsHeader,
 }

@@ -5,6 +5,7 @@
 //! receive path never allocates; [`Advert`] is the owned form for tests and
 //! tools. Encoding reuses a caller-supplied `Vec<u8>` for the same reason.
 
+pub mod ah;
 mod checksum;
 mod decode;
 mod encode;
@@ -44,8 +45,8 @@ pub const VRRP_TYPE_ADVERT: u8 = 1;
 /// VRRPv2 authentication (RFC 2338 §5.3.6; RFC 3768 keeps the field but
 /// deprecates its use). VRRPv3 adverts always decode as [`AuthData::None`].
 ///
-/// Type 2 (IP Authentication Header) is not supported: such packets are not
-/// protocol 112 on the wire and decode to [`DecodeError::NotVrrpProtocol`].
+/// Type 2 (IP Authentication Header) travels as protocol 51 with an AH header
+/// before the VRRP message; see [`ah`] for keepalived's exact scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthData {
     /// Type 0: no authentication; the 8 auth bytes are zero on send and
@@ -53,6 +54,12 @@ pub enum AuthData {
     None,
     /// Type 1: simple text password, zero-padded to exactly 8 bytes.
     Pass([u8; 8]),
+    /// Type 2: IPsec AH (see [`ah`]). In a configuration, the 8-byte
+    /// zero-padded `auth_pass` that keys the HMAC; in a decoded advert, the 8
+    /// VRRP authentication bytes (zero from keepalived), because the key
+    /// never travels. The ICV is checked by [`ah::verify`] before the advert
+    /// reaches an instance.
+    Ah([u8; 8]),
 }
 
 impl AuthData {
@@ -61,6 +68,7 @@ impl AuthData {
         match self {
             AuthData::None => 0,
             AuthData::Pass(_) => 1,
+            AuthData::Ah(_) => 2,
         }
     }
 
@@ -86,6 +94,8 @@ impl AuthData {
                     .fold(0u8, |acc, (x, y)| acc | (x ^ y));
                 std::hint::black_box(diff) == 0
             }
+            // Type match only: the ICV was verified with the key already.
+            (AuthData::Ah(_), AuthData::Ah(_)) => true,
             _ => false,
         }
     }

@@ -234,7 +234,7 @@ fn every_decode_error_is_reachable() {
         })
     );
     assert_eq!(edit(&|d| d[8] = 1, false), Err(E::BadIpChecksum));
-    assert_eq!(edit(&|d| d[9] = 51, true), Err(E::NotVrrpProtocol(51)));
+    assert_eq!(edit(&|d| d[9] = 50, true), Err(E::NotVrrpProtocol(50)));
     // Header only, no VRRP header.
     assert_eq!(
         edit(
