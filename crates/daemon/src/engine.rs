@@ -740,6 +740,13 @@ impl Engine {
             self.refuse(idx, r, src, now);
             return;
         }
+        if let (AuthData::Ah(_), Some(inst)) = (advert.auth, self.instances.get_mut(idx)) {
+            if let Err(e) = ah_check(inst, buf, advert.priority) {
+                self.stats.ah_rejected += 1;
+                debug!(instance = %inst.vrrp.config().name, src = %meta.src, error = %e, "dropping AH advert");
+                return;
+            }
+        }
         let input = Input::Advert {
             src: meta.src.into(),
             ttl: meta.ttl,
