@@ -102,3 +102,36 @@ fn accept_installs_no_drop_rule() {
         "accept mode (the default outside strict mode) blocked the VIP"
     );
 }
+
+#[test]
+fn a_vmac_gets_keepalived_igmp_rule_until_exit() {
+    let imp = under_test();
+    let lab = Lab::new(1);
+    let text = VrrpConf::prio(150).version(3).render();
+    let end = text.rfind('}').expect("instance block closes");
+    let conf = format!("{}    use_vmac\n}}\n", &text[..end]);
+    let mut d = lab.node(0).spawn_impl(imp, &conf);
+    wait_sole_holder(
+        &lab,
+        1,
+        0,
+        VIP,
+        master_down(1.0, 150, 3) + 3 * SEC,
+        "election",
+    );
+    let ruleset =
+        || String::from_utf8_lossy(&lab.node(0).exec("nft list ruleset").stdout).to_string();
+    assert!(
+        wait_until(3 * SEC, || ruleset().contains("\"vrrp.51\" : \"eth0\"")),
+        "no vmac_map element: {}",
+        ruleset()
+    );
+    assert!(
+        ruleset().contains("ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop"),
+        "IGMP rule: {}",
+        ruleset()
+    );
+    d.sigterm();
+    assert!(d.wait_exit(5 * SEC).is_some(), "daemon did not exit");
+    assert!(!table_exists(&lab, 0), "table left behind: {}", ruleset());
+}

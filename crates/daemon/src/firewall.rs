@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
 
-/// The nftables family a table lives in.
+/// The nftables family of an address.
 fn family(addr: &IpAddr) -> &'static str {
     match addr {
         IpAddr::V4(_) => "ip",
@@ -26,31 +26,102 @@ fn family(addr: &IpAddr) -> &'static str {
     }
 }
 
-fn addr_type(fam: &str) -> &'static str {
-    if fam == "ip" {
-        "ipv4_addr"
-    } else {
-        "ipv6_addr"
+/// What the firewall tables must hold, decided once at start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FwPlan {
+    /// Families ("ip", "ip6") with `no_accept` instances: the `vips` drop
+    /// set and its rules.
+    pub vip_families: Vec<&'static str>,
+    /// IPv4 VMACs and their parents: IGMP reports leaving a VMAC are sent
+    /// from the parent instead (keepalived's `vmac_map` rule).
+    pub vmacs4: Vec<(String, String)>,
+    /// IPv6 VMACs and their parents: MLDv2 reports likewise, and router
+    /// solicitations from a VMAC are dropped (`vmac_set`).
+    pub vmacs6: Vec<(String, String)>,
+}
+
+impl FwPlan {
+    pub fn is_empty(&self) -> bool {
+        self.vip_families.is_empty() && self.vmacs4.is_empty() && self.vmacs6.is_empty()
+    }
+
+    /// The families whose table this plan creates.
+    pub fn families(&self) -> Vec<&'static str> {
+        let mut f = Vec::new();
+        if self.vip_families.contains(&"ip") || !self.vmacs4.is_empty() {
+            f.push("ip");
+        }
+        if self.vip_families.contains(&"ip6") || !self.vmacs6.is_empty() {
+            f.push("ip6");
+        }
+        f
+    }
+
+    /// The nft script that (re)creates our tables from scratch, as
+    /// keepalived 2.2.7 lays them out (observed with `nft list ruleset`):
+    /// table `keepalived` per family, set `vips` with `in` (input hook,
+    /// destination) and `out` (output hook, source) drop rules, and for
+    /// VMACs the map `vmac_map` (and, for IPv6, the set `vmac_set`) with
+    /// their `out` rules; every chain at priority `filter - 1`.
+    pub fn setup_script(&self) -> String {
+        let mut s = String::new();
+        for fam in self.families() {
+            let (ty, vmacs) = if fam == "ip" {
+                ("ipv4_addr", &self.vmacs4)
+            } else {
+                ("ipv6_addr", &self.vmacs6)
+            };
+            let vips = self.vip_families.contains(&fam);
+            // A table left by an earlier run is replaced whole.
+            s.push_str(&format!(
+                "add table {fam} keepalived\ndelete table {fam} keepalived\nadd table {fam} keepalived\n"
+            ));
+            s.push_str(&format!(
+                "add chain {fam} keepalived out {{ type filter hook output priority filter - 1; policy accept; }}\n"
+            ));
+            if vips {
+                s.push_str(&format!(
+                    "add set {fam} keepalived vips {{ type {ty}; }}\n\
+                     add chain {fam} keepalived in {{ type filter hook input priority filter - 1; policy accept; }}\n\
+                     add rule {fam} keepalived in {fam} daddr @vips drop\n\
+                     add rule {fam} keepalived out {fam} saddr @vips drop\n"
+                ));
+            }
+            if !vmacs.is_empty() {
+                s.push_str(&format!(
+                    "add map {fam} keepalived vmac_map {{ type iface_index : iface_index; }}\n"
+                ));
+                if fam == "ip" {
+                    s.push_str(
+                        "add rule ip keepalived out ip protocol igmp meta oifkind \"macvlan\" \
+                         dup to ip daddr device oif map @vmac_map drop\n",
+                    );
+                } else {
+                    s.push_str(
+                        "add set ip6 keepalived vmac_set { type iface_index; }\n\
+                         add rule ip6 keepalived out icmpv6 type mld2-listener-report meta oifkind \"macvlan\" \
+                         dup to ip6 daddr device oif map @vmac_map drop\n\
+                         add rule ip6 keepalived out icmpv6 type nd-router-solicit meta oifkind \"macvlan\" \
+                         oif @vmac_set drop\n",
+                    );
+                }
+                for (vmac, parent) in vmacs {
+                    s.push_str(&format!(
+                        "add element {fam} keepalived vmac_map {{ \"{vmac}\" : \"{parent}\" }}\n"
+                    ));
+                    if fam == "ip6" {
+                        s.push_str(&format!(
+                            "add element ip6 keepalived vmac_set {{ \"{vmac}\" }}\n"
+                        ));
+                    }
+                }
+            }
+        }
+        s
     }
 }
 
-/// The script that creates the table of `fam` (idempotent: `add` of what
-/// exists is a no-op in nft).
-pub fn table_script(fam: &str) -> String {
-    let ty = addr_type(fam);
-    format!(
-        "add table {fam} keepalived\n\
-         add set {fam} keepalived vips {{ type {ty}; }}\n\
-         add chain {fam} keepalived in {{ type filter hook input priority filter - 1; policy accept; }}\n\
-         add chain {fam} keepalived out {{ type filter hook output priority filter - 1; policy accept; }}\n\
-         flush chain {fam} keepalived in\n\
-         flush chain {fam} keepalived out\n\
-         add rule {fam} keepalived in {fam} daddr @vips drop\n\
-         add rule {fam} keepalived out {fam} saddr @vips drop\n"
-    )
-}
-
-/// A change of the drop set.
+/// A change of the drop set (the table exists: see [`FwPlan`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FwOp {
     /// Drop traffic to/from the address (the instance became a non-owner
@@ -61,14 +132,14 @@ pub enum FwOp {
 }
 
 impl FwOp {
-    /// The nft script for this change, table creation included.
+    /// The nft script for this change.
     pub fn script(&self) -> String {
         let (verb, addr) = match self {
             FwOp::Block(a) => ("add", a),
             FwOp::Unblock(a) => ("delete", a),
         };
         let fam = family(addr);
-        let mut s = table_script(fam);
+        let mut s = String::new();
         if let FwOp::Unblock(_) = self {
             // `delete element` of an absent element fails the whole
             // script; adding it first makes the delete always valid.
@@ -131,21 +202,42 @@ pub async fn apply(script: &str) -> Result<(), FirewallError> {
 mod tests {
     use super::*;
 
+    fn plan() -> FwPlan {
+        FwPlan {
+            vip_families: vec!["ip"],
+            vmacs4: vec![("vrrp.51".into(), "eth0".into())],
+            vmacs6: vec![("vrrp.52".into(), "eth0".into())],
+        }
+    }
+
     #[test]
-    fn scripts_name_keepalived_table_set_and_chains() {
-        let s = FwOp::Block("192.0.2.100".parse().expect("ip")).script();
-        assert!(s.contains("add table ip keepalived\n"));
+    fn setup_lays_out_keepalived_tables() {
+        let s = plan().setup_script();
         assert!(s.contains("add set ip keepalived vips { type ipv4_addr; }"));
         assert!(s.contains("hook input priority filter - 1"));
         assert!(s.contains("add rule ip keepalived in ip daddr @vips drop"));
         assert!(s.contains("add rule ip keepalived out ip saddr @vips drop"));
-        assert!(s.ends_with("add element ip keepalived vips { 192.0.2.100 }\n"));
+        assert!(s.contains("ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop"));
+        assert!(s.contains("add element ip keepalived vmac_map { \"vrrp.51\" : \"eth0\" }"));
+        assert!(
+            s.contains("icmpv6 type nd-router-solicit meta oifkind \"macvlan\" oif @vmac_set drop")
+        );
+        assert!(s.contains("add element ip6 keepalived vmac_set { \"vrrp.52\" }"));
+        // No vips set for IPv6: no no_accept instance of that family.
+        assert!(!s.contains("add set ip6 keepalived vips"));
+        assert_eq!(plan().families(), ["ip", "ip6"]);
+        assert!(FwPlan::default().is_empty());
+    }
+
+    #[test]
+    fn element_scripts() {
+        let s = FwOp::Block("192.0.2.100".parse().expect("ip")).script();
+        assert_eq!(s, "add element ip keepalived vips { 192.0.2.100 }\n");
         let s = FwOp::Unblock("2001:db8::1".parse().expect("ip")).script();
-        assert!(s.contains("add table ip6 keepalived\n"));
-        assert!(s.contains("type ipv6_addr"));
-        assert!(s.ends_with(
+        assert_eq!(
+            s,
             "add element ip6 keepalived vips { 2001:db8::1 }\ndelete element ip6 keepalived vips { 2001:db8::1 }\n"
-        ));
+        );
     }
 
     /// Runs the scripts in a private network namespace (this test thread
@@ -167,33 +259,41 @@ mod tests {
                 .build()
                 .expect("runtime");
             rt.block_on(async {
-                let a: IpAddr = "192.0.2.100".parse().expect("ip");
-                apply(&FwOp::Block(a).script()).await.expect("block");
-                apply(&FwOp::Block(a).script()).await.expect("block twice");
-                let list = |what: &'static str| async move {
+                let list = |args: &'static [&'static str]| async move {
                     let out = tokio::process::Command::new("nft")
-                        .args(["list", "set", "ip", "keepalived", what])
+                        .args(args)
                         .output()
                         .await
                         .expect("nft list");
                     String::from_utf8_lossy(&out.stdout).into_owned()
                 };
-                assert!(list("vips").await.contains("192.0.2.100"));
+                let plan = FwPlan {
+                    vip_families: vec!["ip", "ip6"],
+                    ..FwPlan::default()
+                };
+                apply(&plan.setup_script()).await.expect("setup");
+                // Twice: a table left behind is replaced, not duplicated.
+                apply(&plan.setup_script()).await.expect("setup again");
+                let a: IpAddr = "192.0.2.100".parse().expect("ip");
+                apply(&FwOp::Block(a).script()).await.expect("block");
+                apply(&FwOp::Block(a).script()).await.expect("block twice");
+                assert!(list(&["list", "set", "ip", "keepalived", "vips"])
+                    .await
+                    .contains("192.0.2.100"));
+                let ruleset = list(&["list", "ruleset"]).await;
+                assert_eq!(ruleset.matches("daddr @vips drop").count(), 2, "{ruleset}");
                 apply(&FwOp::Unblock(a).script()).await.expect("unblock");
                 apply(&FwOp::Unblock(a).script())
                     .await
                     .expect("unblock twice");
-                assert!(!list("vips").await.contains("192.0.2.100"));
-                apply(&cleanup_script(&["ip", "ip6"]))
+                assert!(!list(&["list", "set", "ip", "keepalived", "vips"])
+                    .await
+                    .contains("192.0.2.100"));
+                apply(&cleanup_script(&plan.families()))
                     .await
                     .expect("cleanup");
-                let out = tokio::process::Command::new("nft")
-                    .args(["list", "ruleset"])
-                    .output()
-                    .await
-                    .expect("nft list ruleset");
                 assert!(
-                    !String::from_utf8_lossy(&out.stdout).contains("keepalived"),
+                    !list(&["list", "ruleset"]).await.contains("keepalived"),
                     "tables left behind"
                 );
             });

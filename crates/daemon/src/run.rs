@@ -500,6 +500,42 @@ async fn run_async(
         }
     }
 
+    // Firewall (nftables): the no_accept drop sets and the VMAC multicast
+    // rules, laid out before any instance can become MASTER.
+    let fw_plan = {
+        let mut p = crate::firewall::FwPlan::default();
+        for inst in config
+            .instances
+            .iter()
+            .filter(|i| !i.opts.accept && i.priority != 255)
+        {
+            for v in &inst.virtual_ipaddress {
+                let fam = if v.addr.is_ipv4() { "ip" } else { "ip6" };
+                if !p.vip_families.contains(&fam) {
+                    p.vip_families.push(fam);
+                }
+            }
+        }
+        for (inst, v) in config.instances.iter().zip(&inst_ifs) {
+            if inst.opts.use_vmac.is_none() {
+                continue;
+            }
+            let parent = inst.interface.clone().unwrap_or_default();
+            let pair = (v.1.clone(), parent);
+            if instance_is_v6(inst) {
+                p.vmacs6.push(pair);
+            } else {
+                p.vmacs4.push(pair);
+            }
+        }
+        p
+    };
+    if !fw_plan.is_empty() {
+        if let Err(e) = crate::firewall::apply(&fw_plan.setup_script()).await {
+            error!(error = %e, "cannot set up the firewall tables: VIPs of no_accept instances will accept traffic");
+        }
+    }
+
     let (tx, rx) = mpsc::unbounded_channel();
     let worker = tokio::task::spawn_local(netlink_worker(nl.clone(), rx));
     let engine = Rc::new(RefCell::new(Engine::new(
@@ -716,26 +752,10 @@ async fn run_async(
     if let Err(e) = sysctls.restore() {
         warn!(error = %e, "cannot restore sysctls");
     }
-    // The firewall tables of no_accept instances go with the daemon.
-    let fw_families: Vec<&str> = {
-        let mut f = Vec::new();
-        for inst in config
-            .instances
-            .iter()
-            .filter(|i| !i.opts.accept && i.priority != 255)
-        {
-            for v in &inst.virtual_ipaddress {
-                let fam = if v.addr.is_ipv4() { "ip" } else { "ip6" };
-                if !f.contains(&fam) {
-                    f.push(fam);
-                }
-            }
-        }
-        f
-    };
-    if !fw_families.is_empty() && !opts.keep_vips_on_exit {
-        if let Err(e) = crate::firewall::apply(&crate::firewall::cleanup_script(&fw_families)).await
-        {
+    // The firewall tables go with the daemon.
+    if !fw_plan.is_empty() && !opts.keep_vips_on_exit {
+        let script = crate::firewall::cleanup_script(&fw_plan.families());
+        if let Err(e) = crate::firewall::apply(&script).await {
             warn!(error = %e, "cannot remove the firewall tables");
         }
     }
