@@ -73,6 +73,10 @@ pub struct Instance {
     faulted: bool,
     actions: VecDeque<Action>,
     stats: Stats,
+    /// The source last warned about, per recurring advert problem (v2
+    /// interval, v3 interval, address list): one warning per source until
+    /// an advert from it is fine again; the rest are debug lines.
+    warned: [Option<IpAddr>; 3],
 }
 
 impl Instance {
@@ -100,6 +104,7 @@ impl Instance {
             faulted: false,
             actions: VecDeque::with_capacity(8),
             stats: Stats::default(),
+            warned: [None; 3],
         }
     }
 
@@ -530,18 +535,33 @@ impl Instance {
             }
             // keepalived drops these "to prevent multiple masters"; the result
             // can in fact be two masters, but it is the oracle.
-            if advert_int_us != self.cfg.advert_int_us {
+            let bad = advert_int_us != self.cfg.advert_int_us;
+            if note(&mut self.warned, 0, bad, src) {
+                tracing::warn!(instance = %name, %src, cs = adv.adver_int_cs, "({name}) advert interval from {src} differs from ours: dropped (VRRPv2)");
+            }
+            if bad {
                 self.stats.dropped_interval += 1;
                 tracing::debug!(instance = %name, %src, cs = adv.adver_int_cs, "advert interval mismatch");
                 return false;
             }
-        } else if advert_int_us != self.cfg.advert_int_us {
-            self.stats.interval_mismatch += 1;
-            tracing::debug!(instance = %name, %src, cs = adv.adver_int_cs, "v3 advert interval differs from ours");
+        } else {
+            let bad = advert_int_us != self.cfg.advert_int_us;
+            if note(&mut self.warned, 1, bad, src) {
+                tracing::warn!(instance = %name, %src, cs = adv.adver_int_cs, "({name}) advert interval from {src} differs from ours (VRRPv3: a backup adopts it)");
+            }
+            if bad {
+                self.stats.interval_mismatch += 1;
+                tracing::debug!(instance = %name, %src, cs = adv.adver_int_cs, "v3 advert interval differs from ours");
+            }
         }
         // keepalived ≥ 2.3.3: a differing address list is reported, not fatal,
         // so rolling VIP changes do not cause split brain.
-        if adv.naddr() != self.cfg.vips.len() || self.cfg.vips.iter().any(|v| !adv.contains(*v)) {
+        let bad =
+            adv.naddr() != self.cfg.vips.len() || self.cfg.vips.iter().any(|v| !adv.contains(*v));
+        if note(&mut self.warned, 2, bad, src) {
+            tracing::warn!(instance = %name, %src, "({name}) advert address list from {src} differs from our VIPs (accepted, as keepalived 2.3.3+)");
+        }
+        if bad {
             self.stats.address_list_mismatch += 1;
             tracing::debug!(instance = %name, %src, "advert address list differs from our VIPs");
         }
@@ -734,5 +754,47 @@ impl Instance {
         self.wants_master = false;
         self.ignored_lower = false;
         self.down_cause = DownCause::MasterDown;
+    }
+}
+
+/// Rate limit for recurring advert problems: `true` when problem `k`
+/// from `src` deserves a warning now (the first time from this source);
+/// a good advert from the source re-arms the warning.
+fn note(warned: &mut [Option<IpAddr>; 3], k: usize, bad: bool, src: IpAddr) -> bool {
+    let Some(slot) = warned.get_mut(k) else {
+        return false;
+    };
+    if !bad {
+        if *slot == Some(src) {
+            *slot = None;
+        }
+        return false;
+    }
+    if *slot == Some(src) {
+        return false;
+    }
+    *slot = Some(src);
+    true
+}
+
+#[cfg(test)]
+mod note_tests {
+    use super::note;
+    use std::net::IpAddr;
+
+    #[test]
+    fn one_warning_per_source_until_it_is_fine_again() {
+        let mut w = [None; 3];
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        let b: IpAddr = "192.0.2.2".parse().expect("ip");
+        assert!(note(&mut w, 2, true, a));
+        assert!(!note(&mut w, 2, true, a));
+        assert!(note(&mut w, 2, true, b));
+        assert!(note(&mut w, 2, true, a));
+        assert!(!note(&mut w, 2, false, a));
+        assert!(note(&mut w, 2, true, a));
+        // Other problems are independent.
+        assert!(note(&mut w, 0, true, a));
+        assert!(!note(&mut w, 9, true, a));
     }
 }
