@@ -496,6 +496,11 @@ impl Netlink {
 
 /// `-ENODEV`: the link to delete is already gone.
 const ENODEV: i32 = 19;
+/// How long an IPv6 VMAC waits for its parent's link-local address to be
+/// past DAD (one DAD round is about a second), and in how many polls.
+const PARENT_LL_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+const PARENT_LL_POLLS: u32 = 30;
+
 /// `-EAFNOSUPPORT`: IPv6 is disabled on the link (no addrgenmode to set).
 const EAFNOSUPPORT: i32 = 97;
 
@@ -569,9 +574,10 @@ impl Netlink {
 
     /// Creates the instance's VMAC (reference §3.12), or reuses a macvlan
     /// already on `base_ifindex` with the VMAC's MAC: macvlan in private
-    /// mode, sysctls applied through `sysctls` (recorded for restore), IPv6
-    /// addrgenmode random (see `crate::vmac`), set up. The parent must be
-    /// Ethernet. Call before opening the instance's VRRP socket on it.
+    /// mode, IPv6 addrgenmode none, set up; an IPv4 VMAC gets its sysctls
+    /// through `sysctls` (recorded for restore), an IPv6 one the parent's
+    /// link-local address (see `crate::vmac`). The parent must be Ethernet.
+    /// Call before opening the instance's VRRP socket on it.
     pub async fn ensure_macvlan(
         &self,
         spec: &crate::vmac::VmacSpec,
@@ -579,7 +585,7 @@ impl Netlink {
         sysctls: &mut crate::vmac::SysctlGuard,
     ) -> Result<crate::vmac::VmacLink, crate::vmac::VmacError> {
         use crate::vmac::{
-            VmacError, VmacLink, ARPHRD_ETHER, IN6_ADDR_GEN_MODE_RANDOM, MACVLAN_MODE_PRIVATE,
+            Family, VmacError, VmacLink, ARPHRD_ETHER, IN6_ADDR_GEN_MODE_NONE, MACVLAN_MODE_PRIVATE,
         };
         use netlink_packet_route::link::MacVlanMode;
 
@@ -638,26 +644,145 @@ impl Netlink {
                 (created, true)
             }
         };
-        sysctls.apply_vmac(&vmac.name, &base.name)?;
+        if spec.family == Family::V4 {
+            sysctls.apply_vmac(&vmac.name, &base.name)?;
+        }
         // The mode only shapes link-locals made when the link comes up:
-        // bring a reused one down first so it loses an EUI-64 one.
+        // bring a reused one down first so it loses any it generated.
         if vmac
             .addr_gen_mode
-            .is_some_and(|m| m != IN6_ADDR_GEN_MODE_RANDOM)
+            .is_some_and(|m| m != IN6_ADDR_GEN_MODE_NONE)
         {
             if vmac.up {
                 self.set_link_up(vmac.index, &vmac.name, false).await?;
             }
-            self.set_addr_gen_mode_random(vmac.index, &vmac.name)
-                .await?;
+            self.set_addr_gen_mode_none(vmac.index, &vmac.name).await?;
         }
         self.set_link_up(vmac.index, &vmac.name, true).await?;
+        let link_local = match spec.family {
+            Family::V4 => None,
+            Family::V6 => self.copy_link_local(base, &vmac).await?,
+        };
         Ok(VmacLink {
             index: vmac.index,
             name: vmac.name,
             mac: spec.mac,
+            link_local,
             created,
         })
+    }
+
+    /// Gives an IPv6 VMAC the parent's link-local address, as keepalived
+    /// does: nodad (usable at once, and the parent already owns it) and
+    /// deprecated (preferred lifetime 0: only sockets that ask for it, the
+    /// VRRP one, send from it). Waits up to [`PARENT_LL_WAIT`] for the
+    /// parent's link-local to be there and past DAD (a parent that has
+    /// just come up); `None` when it never is.
+    async fn copy_link_local(
+        &self,
+        base: &crate::vmac::LinkDetail,
+        vmac: &crate::vmac::LinkDetail,
+    ) -> Result<Option<std::net::Ipv6Addr>, NetlinkError> {
+        use netlink_packet_route::address::{AddressFlags, AddressScope, CacheInfo};
+        let mut found = None;
+        for _ in 0..PARENT_LL_POLLS {
+            found = self.usable_link_local(base.index, &base.name).await?;
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(PARENT_LL_WAIT / PARENT_LL_POLLS).await;
+        }
+        let Some((ll, prefix_len)) = found else {
+            tracing::warn!(
+                "{}: no usable IPv6 link-local address on {} to give the VMAC {}",
+                vmac.name,
+                base.name,
+                vmac.name
+            );
+            return Ok(None);
+        };
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet6;
+        msg.header.prefix_len = prefix_len;
+        msg.header.scope = AddressScope::Link;
+        msg.header.index = vmac.index;
+        msg.attributes.push(AddressAttribute::Address(ll.into()));
+        msg.attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        let mut lifetimes = CacheInfo::default();
+        lifetimes.ifa_preferred = 0;
+        lifetimes.ifa_valid = u32::MAX; // forever
+        msg.attributes.push(AddressAttribute::CacheInfo(lifetimes));
+        match self
+            .request(
+                RouteNetlinkMessage::NewAddress(msg),
+                NLM_F_CREATE | NLM_F_EXCL,
+            )
+            .await
+        {
+            Ok(()) => {}
+            // A reused VMAC that already has it.
+            Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EEXIST => {}
+            Err(source) => {
+                return Err(NetlinkError::Request {
+                    what: format!("adding {ll}/{prefix_len} to {}", vmac.name),
+                    source,
+                })
+            }
+        }
+        debug!(
+            "{}: link-local {ll}/{prefix_len} of {}",
+            vmac.name, base.name
+        );
+        Ok(Some(ll))
+    }
+
+    /// The first link-local address of `index` that is past DAD (neither
+    /// tentative nor failed), with its prefix length.
+    async fn usable_link_local(
+        &self,
+        index: u32,
+        name: &str,
+    ) -> Result<Option<(std::net::Ipv6Addr, u8)>, NetlinkError> {
+        use netlink_packet_route::address::{AddressFlags, AddressHeaderFlags};
+        let mut dump = self
+            .handle
+            .address()
+            .get()
+            .set_link_index_filter(index)
+            .execute();
+        let mut out = None;
+        while let Some(msg) = dump
+            .try_next()
+            .await
+            .map_err(|source| NetlinkError::Request {
+                what: format!("addresses of {name}"),
+                source,
+            })?
+        {
+            if msg.header.family != AddressFamily::Inet6 || out.is_some() {
+                continue;
+            }
+            // The 8-bit header flags, overridden by IFA_FLAGS when present.
+            let mut unusable = msg
+                .header
+                .flags
+                .intersects(AddressHeaderFlags::Tentative | AddressHeaderFlags::Dadfailed);
+            let mut addr = None;
+            for attr in &msg.attributes {
+                match attr {
+                    AddressAttribute::Flags(f) => {
+                        unusable = f.intersects(AddressFlags::Tentative | AddressFlags::Dadfailed)
+                    }
+                    AddressAttribute::Address(IpAddr::V6(a)) => addr = Some(*a),
+                    _ => {}
+                }
+            }
+            if let Some(a) = addr.filter(|a| a.is_unicast_link_local() && !unusable) {
+                out = Some((a, msg.header.prefix_len));
+            }
+        }
+        Ok(out)
     }
 
     /// Deletes a link (a VMAC on shutdown); one already gone is fine.
@@ -686,11 +811,11 @@ impl Netlink {
             })
     }
 
-    async fn set_addr_gen_mode_random(&self, index: u32, name: &str) -> Result<(), NetlinkError> {
+    async fn set_addr_gen_mode_none(&self, index: u32, name: &str) -> Result<(), NetlinkError> {
         use netlink_packet_route::link::{AfSpecInet6, AfSpecUnspec, In6AddrGenMode};
         let msg = rtnetlink::LinkUnspec::new_with_index(index)
             .append_extra_attribute(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
-                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::Random)],
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
             )]))
             .build();
         match self.handle.link().set(msg).execute().await {
@@ -700,7 +825,7 @@ impl Netlink {
                 Ok(())
             }
             Err(source) => Err(NetlinkError::Request {
-                what: format!("addrgenmode random on {name}"),
+                what: format!("addrgenmode none on {name}"),
                 source,
             }),
         }

@@ -204,11 +204,7 @@ async fn run_async(
                     inst.location, inst.name
                 ))
             })?;
-        let family = if inst
-            .virtual_ipaddress
-            .first()
-            .is_some_and(|a| a.addr.is_ipv6())
-        {
+        let family = if instance_is_v6(inst) {
             crate::vmac::Family::V6
         } else {
             crate::vmac::Family::V4
@@ -227,7 +223,9 @@ async fn run_async(
                 RuntimeConfigError(format!("{}: ({}) use_vmac: {e}", inst.location, inst.name))
             })?;
         info!(instance = %inst.name, vmac = %link.name, "({}) VMAC {} ({})", inst.name, link.name, crate::vmac::mac_string(&link.mac));
-        // Adverts from a VMAC still come from the base interface's address.
+        // Adverts from a VMAC still come from the base interface's address:
+        // its IPv4 address, or (IPv6) its link-local, which ensure_macvlan
+        // copied onto the VMAC so build_instance finds it there.
         links.insert(
             link.name.clone(),
             (

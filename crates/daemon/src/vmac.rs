@@ -6,22 +6,28 @@
 //!   may take, from the instance's interface, VRID, family and `use_vmac`.
 //! - [`Netlink::ensure_macvlan`](crate::netlink::Netlink::ensure_macvlan)
 //!   creates (or reuses) the macvlan in private mode, applies the sysctls
-//!   through a [`SysctlGuard`], gives it random IPv6 link-local addresses and
-//!   sets it up.
+//!   through a [`SysctlGuard`], turns IPv6 address generation off, gives an
+//!   IPv6 instance's VMAC the parent's link-local address and sets it up.
 //! - [`SysctlGuard::restore`] puts every changed sysctl back on exit, after
 //!   the VMACs have been deleted with
 //!   [`Netlink::delete_link`](crate::netlink::Netlink::delete_link).
 //!
-//! IPv6 link-local addresses: both routers of a VRRP group give their VMAC
-//! the same virtual MAC, so the kernel's default EUI-64 link-local
-//! (`fe80::200:5eff:fe00:1XX`) would be the same on both and DAD fails on the
-//! second one (or, with DAD off, two routers answer for one address). The
-//! VMAC is therefore switched to `addrgenmode random` *before* it first comes
-//! up: each router gets a random, distinct interface identifier, which is
-//! all a VRRPv3 IPv6 advert's source needs (it must only be link-local and
-//! unique on the link). `stable_privacy` would also work but needs a
-//! `stable_secret` to be configured first, which is host policy we should
-//! not invent.
+//! IPv6 link-local addresses, as keepalived 2.2.7 does them (observed in a
+//! namespace: `ip -d link`, `ip -6 addr` and a capture of its adverts):
+//! - every VMAC, IPv4 or IPv6, gets `addrgenmode none` before it first comes
+//!   up, so the kernel derives no link-local from the virtual MAC. Both
+//!   routers of a group share that MAC, so an EUI-64 link-local would be the
+//!   same on both (DAD failure, or two routers owning one address);
+//! - an IPv6 instance's VMAC gets a copy of the *parent's* link-local
+//!   address (same prefix length), added with `IFA_F_NODAD` and a preferred
+//!   lifetime of 0 (deprecated, so the kernel never picks it as the source
+//!   of other traffic). Adverts leave the VMAC from that address with the
+//!   virtual MAC: on the wire, source MAC 00:00:5e:00:02:VRID and source
+//!   address the parent's link-local;
+//! - nodad is what makes the VMAC usable at once: a link-local of its own
+//!   would stay tentative for about a second (DAD), during which adverts
+//!   could not be sent from it. No `accept_dad` sysctl is changed, and no
+//!   IPv4 sysctl either for an IPv6 VMAC (ARP does not concern it).
 //!
 //! Sysctls are written through `/proc/sys/net/...`. That tree is resolved
 //! per *thread*: the kernel picks the sysctl set of the network namespace of
@@ -110,6 +116,8 @@ pub enum VmacName {
 pub struct VmacSpec {
     /// The instance's `interface`, the macvlan's parent.
     pub base_if: String,
+    /// IPv4 VMACs get the ARP sysctls, IPv6 ones the parent's link-local.
+    pub family: Family,
     pub name: VmacName,
     pub mac: [u8; 6],
     /// `use_vmac group G`: IFLA_GROUP of the new link.
@@ -139,8 +147,8 @@ pub struct LinkDetail {
 /// `MACVLAN_MODE_PRIVATE`: the VMAC never talks to the parent or to other
 /// macvlans on it, as with keepalived.
 pub const MACVLAN_MODE_PRIVATE: u32 = 1;
-/// `IN6_ADDR_GEN_MODE_RANDOM` (see the module comment).
-pub const IN6_ADDR_GEN_MODE_RANDOM: u8 = 3;
+/// `IN6_ADDR_GEN_MODE_NONE` (see the module comment).
+pub const IN6_ADDR_GEN_MODE_NONE: u8 = 1;
 
 /// The VMAC as it now exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +156,10 @@ pub struct VmacLink {
     pub index: u32,
     pub name: String,
     pub mac: [u8; 6],
+    /// IPv6 VMAC: the parent's link-local address copied onto it, the
+    /// source of its adverts. `None` for IPv4, or when the parent had no
+    /// usable link-local (the instance then waits for one).
+    pub link_local: Option<std::net::Ipv6Addr>,
     /// False when an existing macvlan was reused (for example one left by a
     /// daemon that was killed): still ours to delete on exit.
     pub created: bool,
@@ -179,6 +191,7 @@ impl VmacSpec {
         };
         VmacSpec {
             base_if: base_if.to_string(),
+            family,
             name,
             mac,
             group: configured.group,
@@ -350,7 +363,8 @@ impl SysctlGuard {
         first_err.map_or(Ok(()), Err)
     }
 
-    /// The sysctls keepalived sets for a VMAC (reference §3.12):
+    /// The sysctls keepalived sets for an IPv4 VMAC (reference §3.12; an
+    /// IPv6 VMAC gets none of them, as with keepalived 2.2.7):
     /// - the VMAC: `arp_ignore=1` (answer ARP only for its own addresses, so
     ///   the VIPs are answered with the virtual MAC from the VMAC alone),
     ///   `accept_local=1` and `rp_filter=0` (adverts and traffic arrive with
@@ -580,6 +594,15 @@ mod tests {
         v[0].clone()
     }
 
+    /// The IPv6 link-local addresses of `dev` now, as `ip -j` shows them.
+    fn link_local_entries(dev: &str) -> Vec<Value> {
+        ip_json(&format!("-j -6 addr show dev {dev}"))
+            .iter()
+            .flat_map(|l| l["addr_info"].as_array().cloned().unwrap_or_default())
+            .filter(|a| a["scope"] == "link")
+            .collect()
+    }
+
     /// Waits (bounded) for the IPv6 link-local addresses of `dev`.
     async fn link_locals(dev: &str) -> Vec<std::net::Ipv6Addr> {
         for _ in 0..50 {
@@ -634,7 +657,7 @@ mod tests {
             assert_eq!(j["link"], "veth0");
             assert_eq!(j["linkinfo"]["info_kind"], "macvlan");
             assert_eq!(j["linkinfo"]["info_data"]["mode"], "private");
-            assert_eq!(j["inet6_addr_gen_mode"], "random");
+            assert_eq!(j["inet6_addr_gen_mode"], "none");
             let flags: Vec<&str> = j["flags"]
                 .as_array()
                 .expect("flags")
@@ -643,11 +666,25 @@ mod tests {
                 .collect();
             assert!(flags.contains(&"UP"), "{flags:?}");
 
-            // Its link-local is not the EUI-64 one every router with this
-            // virtual MAC would derive.
-            for ll in link_locals("vrrp.42").await {
-                assert_ne!(ll.octets()[8..], eui64(vm.mac), "{ll} is EUI-64");
-            }
+            // No link-local derived from the virtual MAC (every router
+            // of the group would get the same one): the VMAC carries the
+            // parent's, past DAD on the parent (the wait in
+            // copy_link_local), nodad and deprecated, as keepalived's.
+            let parent_ll: Vec<std::net::Ipv6Addr> = link_locals("veth0").await;
+            let entries = link_local_entries("vrrp.42");
+            assert_eq!(entries.len(), 1, "{entries:?}");
+            let e = &entries[0];
+            let ll: std::net::Ipv6Addr = e["local"].as_str().expect("local").parse().expect("ip");
+            assert_eq!(vm.link_local, Some(ll));
+            assert!(parent_ll.contains(&ll), "{ll} is not veth0's {parent_ll:?}");
+            assert_ne!(ll.octets()[8..], eui64(vm.mac), "{ll} is EUI-64");
+            assert_eq!(e["prefixlen"], 64);
+            assert_eq!(e["nodad"], true, "{e}");
+            assert_eq!(e["deprecated"], true, "{e}");
+            assert!(e.get("tentative").is_none(), "{e}");
+            assert_eq!(e["preferred_life_time"], 0, "{e}");
+            // An IPv6 VMAC changes no (IPv4, ARP) sysctl.
+            assert!(guard.saved().is_empty(), "{:?}", guard.saved());
 
             // Twice: the existing macvlan is reused, nothing new appears.
             let again = nl
@@ -656,7 +693,9 @@ mod tests {
                 .expect("reuse vmac");
             assert_eq!(again.index, vm.index);
             assert_eq!(again.name, vm.name);
+            assert_eq!(again.link_local, vm.link_local);
             assert!(!again.created);
+            assert_eq!(link_local_entries("vrrp.42").len(), 1);
             let macvlans = ip_json("-j -d link show type macvlan");
             assert_eq!(macvlans.len(), 1, "{macvlans:?}");
 
@@ -673,6 +712,12 @@ mod tests {
             let j4 = link_json("vrrp1.42");
             assert_eq!(j4["address"], "00:00:5e:00:01:2a");
             assert_eq!(j4["group"], "7", "use_vmac group");
+            assert_eq!(j4["inet6_addr_gen_mode"], "none");
+            // An IPv4 VMAC has no IPv6 address at all, as keepalived's.
+            assert_eq!(vm4.link_local, None);
+            assert!(ip_json("-j -6 addr show dev vrrp1.42")
+                .iter()
+                .all(|l| l["addr_info"].as_array().is_none_or(Vec::is_empty)));
 
             nl.delete_link(vm.index).await.expect("delete");
             nl.delete_link(vm4.index).await.expect("delete");
@@ -712,10 +757,11 @@ mod tests {
             assert_eq!(vm.name, "leftover");
             let j = link_json("leftover");
             assert_eq!(j["linkinfo"]["info_data"]["mode"], "private");
-            assert_eq!(j["inet6_addr_gen_mode"], "random");
-            for ll in link_locals("leftover").await {
-                assert_ne!(ll.octets()[8..], eui64(vm.mac), "{ll} is EUI-64");
-            }
+            assert_eq!(j["inet6_addr_gen_mode"], "none");
+            // Down and up again in mode none: the EUI-64 link-local is gone
+            // and an IPv4 VMAC gets none instead.
+            let left = link_local_entries("leftover");
+            assert!(left.is_empty(), "{left:?}");
         });
     }
 
