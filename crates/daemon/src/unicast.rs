@@ -184,8 +184,11 @@ mod tests {
     #[test]
     fn ipv6_hop_limit_only_from_unicast_ttl() {
         assert_eq!(Unicast::default().hop_limit_v6(), None);
-        let mut m = Unicast::default();
-        m.ttl = Some(9); // unicast_ttl without peers: multicast, 255
+        // unicast_ttl without peers: multicast, the socket's 255.
+        let m = Unicast {
+            ttl: Some(9),
+            ..Unicast::default()
+        };
         assert_eq!(m.hop_limit_v6(), None);
         assert_eq!(peers(false).hop_limit_v6(), Some(64));
         let mut u = peers(false);
