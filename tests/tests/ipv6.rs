@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use netns_tests::{
-    assert_stable_holder, master_down, under_test, wait_sole_holder, Impl, Lab, VrrpConf,
+    assert_stable_holder, master_down, under_test, wait_sole_holder, wait_until, Impl, Lab,
+    VrrpConf,
 };
 
 const SEC: Duration = Duration::from_secs(1);
@@ -121,6 +122,7 @@ fn ipv6_wire_format_decodes_in_tshark() {
             "vrrp.short_adver_int",
             "_ws.malformed",
             "_ws.expert",
+            "ipv6.tclass",
         ],
     );
     assert!(rows.len() >= 3, "expected >= 3 IPv6 adverts, got {rows:?}");
@@ -139,6 +141,10 @@ fn ipv6_wire_format_decodes_in_tshark() {
         assert_eq!(r[10], "100", "{ctx}: advert interval (cs)");
         assert!(r[11].is_empty(), "{ctx}: tshark says malformed");
         assert!(r[12].is_empty(), "{ctx}: tshark expert info");
+        assert_eq!(
+            r[13], "0x000000c0",
+            "{ctx}: traffic class CS6, as keepalived"
+        );
     }
 
     let nas = cap.fields(
@@ -182,4 +188,124 @@ fn ipv6_wire_format_decodes_in_tshark() {
         assert_eq!(r[9], r[10], "{ctx}: option carries our MAC");
         assert!(r[11].is_empty(), "{ctx}: tshark says malformed");
     }
+}
+
+/// The global address of node `i` for the unicast tests.
+fn addr6(i: usize) -> String {
+    format!("2001:db8::{}", 10 + i)
+}
+
+/// An IPv6 unicast instance on node `i` (of two), sending from its global
+/// address to the other node's.
+fn unicast_conf6(i: usize, priority: u8, extra: &str) -> String {
+    let mut c = conf6(priority);
+    c.unicast_peers = vec![addr6(1 - i)];
+    let text = c.render();
+    let end = text.rfind('}').expect("instance block closes");
+    format!(
+        "{}    unicast_src_ip {}\n{extra}}}\n",
+        &text[..end],
+        addr6(i)
+    )
+}
+
+/// Two nodes with global addresses (nodad) besides their link-local ones.
+fn unicast_lab() -> Lab {
+    let lab = Lab::new(2);
+    for i in 0..2 {
+        lab.node(i)
+            .exec_ok(&format!("ip -6 addr add {}/64 dev eth0 nodad", addr6(i)));
+    }
+    wait_link_local(&lab, 2);
+    lab
+}
+
+/// IPv6 unicast: the master's adverts go to the peer's global address
+/// (never to ff02::12), with the kernel's default hop limit as keepalived
+/// sends them; the backup takes over when the master is SIGKILLed.
+fn unicast_pair(master_impl: Impl, backup_impl: Impl) {
+    let lab = unicast_lab();
+    let what = format!("IPv6 unicast: {master_impl:?} MASTER / {backup_impl:?} BACKUP");
+    let mut cap = lab.capture_port(1, "ip6 proto 112");
+    let mut m = lab
+        .node(0)
+        .spawn_impl(master_impl, &unicast_conf6(0, 150, ""));
+    let _b = lab
+        .node(1)
+        .spawn_impl(backup_impl, &unicast_conf6(1, 100, ""));
+    wait_sole_holder(&lab, 2, 0, VIP6, master_down(1.0, 150, 3) + 3 * SEC, &what);
+    assert_stable_holder(&lab, 2, 0, VIP6, Duration::from_millis(2500), &what);
+    // A killed daemon leaves its VIP behind: what matters is the takeover.
+    m.sigkill();
+    assert!(
+        wait_until(master_down(1.0, 100, 3) + 3 * SEC, || lab
+            .node(1)
+            .has_addr(VIP6)),
+        "{what}: no takeover after SIGKILL"
+    );
+    // A few adverts of the new master, and time for the capture to flush.
+    std::thread::sleep(2 * SEC);
+    let rows = cap.fields("vrrp", &["ipv6.src", "ipv6.dst", "ipv6.hlim", "vrrp.prio"]);
+    let from_master: Vec<_> = rows.iter().filter(|r| r[0] == addr6(0)).collect();
+    assert!(
+        !from_master.is_empty(),
+        "{what}: no unicast advert from the master captured: {rows:?}"
+    );
+    for r in &from_master {
+        assert_eq!(r[1], addr6(1), "{what}: destination {r:?}");
+        assert_eq!(r[2], "64", "{what}: hop limit (kernel default) {r:?}");
+    }
+    assert!(
+        rows.iter().all(|r| r[1] != "ff02::12"),
+        "{what}: multicast adverts in unicast mode: {rows:?}"
+    );
+    // The new master advertises to the old one's address.
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == addr6(1) && r[1] == addr6(0) && r[3] == "100"),
+        "{what}: no advert from the new master: {rows:?}"
+    );
+}
+
+#[test]
+fn ipv6_unicast_rs_master_keepalived_backup() {
+    unicast_pair(under_test(), Impl::Keepalived);
+}
+
+#[test]
+fn ipv6_unicast_keepalived_master_rs_backup() {
+    unicast_pair(Impl::Keepalived, under_test());
+}
+
+/// `unicast_ttl` sets the hop limit of IPv6 unicast adverts, and
+/// `check_unicast_src` with a peer hop-limit range refuses a peer outside
+/// it (both nodes then become MASTER).
+#[test]
+fn ipv6_unicast_ttl_and_check_unicast_src() {
+    let imp = under_test();
+    let lab = unicast_lab();
+    let mut cap = lab.capture_port(1, "ip6 proto 112");
+    // Node 1 sends with hop limit 7; node 0 wants 250..254 from its peer.
+    let c0 = unicast_conf6(0, 100, "    check_unicast_src\n").replace(
+        &format!("        {}\n", addr6(1)),
+        &format!("        {} min_ttl 250 max_ttl 254\n", addr6(1)),
+    );
+    let _a = lab.node(0).spawn_impl(imp, &c0);
+    let _b = lab
+        .node(1)
+        .spawn_impl(imp, &unicast_conf6(1, 150, "    unicast_ttl 7\n"));
+    assert!(
+        wait_until(master_down(1.0, 100, 3) + 3 * SEC, || lab
+            .node(0)
+            .has_addr(VIP6)
+            && lab.node(1).has_addr(VIP6)),
+        "node 0 should refuse node 1's adverts (hop limit 7 outside 250..254) and become MASTER too"
+    );
+    std::thread::sleep(2 * SEC);
+    let rows = cap.fields("vrrp", &["ipv6.src", "ipv6.hlim"]);
+    let from1: Vec<_> = rows.iter().filter(|r| r[0] == addr6(1)).collect();
+    assert!(
+        !from1.is_empty() && from1.iter().all(|r| r[1] == "7"),
+        "node 1's adverts should carry hop limit 7: {rows:?}"
+    );
 }

@@ -7,7 +7,7 @@
 //! are plain function calls with no allocation.
 
 use crate::firewall::FwOp;
-use crate::garp::{build_garp, build_na, GarpPacer, GARP_FRAME_LEN, NA_FRAME_LEN};
+use crate::garp::{build_garp, build_na, AnnouncePacer, GARP_FRAME_LEN, NA_FRAME_LEN};
 use crate::netlink::AddrSpec;
 use crate::notify::{FifoWriter, Notification, NotifyState};
 use crate::priority::{PriorityState, TrackerId};
@@ -112,6 +112,8 @@ pub struct Iface {
     shared_vrids: Vec<(u8, u32)>,
     /// The same for IPv6 instances: a VRID may be used once per family.
     by_vrid6: Box<[u32; 256]>,
+    /// `shared_vrids` of the IPv6 instances.
+    shared_vrids6: Vec<(u8, u32)>,
 }
 
 impl Iface {
@@ -133,6 +135,7 @@ impl Iface {
             by_vrid: Box::new([u32::MAX; 256]),
             shared_vrids: Vec::new(),
             by_vrid6: Box::new([u32::MAX; 256]),
+            shared_vrids6: Vec::new(),
         }
     }
 }
@@ -322,9 +325,10 @@ pub struct Engine {
     transitions: Vec<GroupEvent>,
     /// Rate limit of receive-error warnings.
     rx_log: LogLimiter,
-    /// Gratuitous ARPs waiting for their turn (`vrrp_garp_interval`,
-    /// `garp_group`); keyed by index into `ifaces`.
-    garps: GarpPacer<IpAddr>,
+    /// Gratuitous ARPs and unsolicited NAs waiting for their turn
+    /// (`vrrp_garp_interval`, `vrrp_gna_interval`, `garp_group`); keyed by
+    /// index into `ifaces`.
+    garps: AnnouncePacer,
     /// The GARP deadline in the timer queue.
     garp_scheduled: Option<Timestamp>,
 }
@@ -352,7 +356,7 @@ impl Engine {
             fifos: Vec::new(),
             children: Vec::new(),
             transitions: Vec::new(),
-            garps: GarpPacer::new(0),
+            garps: AnnouncePacer::new(0, 0),
             rx_log: LogLimiter::default(),
             garp_scheduled: None,
         };
@@ -360,7 +364,13 @@ impl Engine {
             let vrid = usize::from(inst.vrrp.config().vrid);
             if let Some(iface) = engine.ifaces.get_mut(inst.iface) {
                 if inst.vrrp.config().is_ipv6() {
-                    iface.by_vrid6[vrid] = i as u32;
+                    if iface.by_vrid6[vrid] == u32::MAX {
+                        iface.by_vrid6[vrid] = i as u32;
+                    } else {
+                        iface
+                            .shared_vrids6
+                            .push((inst.vrrp.config().vrid, i as u32));
+                    }
                 } else if iface.by_vrid[vrid] == u32::MAX {
                     iface.by_vrid[vrid] = i as u32;
                 } else {
@@ -709,28 +719,8 @@ impl Engine {
             debug!(vrid = advert.vrid, src = %meta.src, "advert for unknown VRID");
             return;
         }
-        // Several unicast instances may share a VRID on one interface: the
-        // one whose peers include the source gets the advert.
         let src = IpAddr::V4(meta.src);
-        let mut idx = first as usize;
-        if ifc.shared_vrids.iter().any(|(v, _)| *v == advert.vrid) {
-            let candidates = std::iter::once(first).chain(
-                ifc.shared_vrids
-                    .iter()
-                    .filter(|(v, _)| *v == advert.vrid)
-                    .map(|(_, i)| *i),
-            );
-            for c in candidates {
-                if self
-                    .instances
-                    .get(c as usize)
-                    .is_some_and(|inst| inst.unicast.has_peer(src))
-                {
-                    idx = c as usize;
-                    break;
-                }
-            }
-        }
+        let idx = pick_instance(&self.instances, first, &ifc.shared_vrids, advert.vrid, src);
         let multicast = meta.dst.is_multicast();
         let refusal = self
             .instances
@@ -793,13 +783,25 @@ impl Engine {
         let Some(ifc) = self.ifaces.get(iface) else {
             return;
         };
-        let idx = ifc.by_vrid6[usize::from(advert.vrid)];
-        if idx == u32::MAX {
+        let first = ifc.by_vrid6[usize::from(advert.vrid)];
+        if first == u32::MAX {
             self.stats.unknown_vrid += 1;
             debug!(vrid = advert.vrid, src = %meta.src, "advert for unknown VRID");
             return;
         }
-        if let (AuthData::Ah(_), Some(inst)) = (advert.auth, self.instances.get_mut(idx as usize)) {
+        let src = IpAddr::V6(meta.src);
+        let idx = pick_instance(&self.instances, first, &ifc.shared_vrids6, advert.vrid, src);
+        // The unicast checks as for IPv4, with the hop limit as the TTL.
+        let multicast = meta.dst.is_multicast();
+        let refusal = self
+            .instances
+            .get(idx)
+            .and_then(|inst| inst.unicast.check(src, multicast, meta.hop_limit).err());
+        if let Some(r) = refusal {
+            self.refuse(idx, r, src, now);
+            return;
+        }
+        if let (AuthData::Ah(_), Some(inst)) = (advert.auth, self.instances.get_mut(idx)) {
             if let Err(e) = ah_check(inst, buf, advert.priority) {
                 self.stats.ah_rejected += 1;
                 debug!(instance = %inst.vrrp.config().name, src = %meta.src, error = %e, "dropping AH advert");
@@ -807,12 +809,12 @@ impl Engine {
             }
         }
         let input = Input::Advert {
-            src: meta.src.into(),
+            src,
             ttl: meta.hop_limit,
-            multicast: meta.dst.is_multicast(),
+            multicast,
             advert,
         };
-        self.feed(idx as usize, now, input);
+        self.feed(idx, now, input);
     }
 
     /// Interface `idx` was re-created (new kernel index, maybe a new MAC):
@@ -852,13 +854,20 @@ impl Engine {
         }
     }
 
-    /// Paces gratuitous ARPs: `default_us` between two on one interface
-    /// (`vrrp_garp_interval`), with per-interface overrides (`garp_group`).
-    pub fn set_garp_intervals(&mut self, default_us: u64, per_iface: &[(String, u64)]) {
-        let mut p = GarpPacer::new(default_us);
-        for (name, us) in per_iface {
+    /// Paces gratuitous ARPs and unsolicited NAs: `garp_us` between two
+    /// GARPs and `gna_us` between two NAs on one interface
+    /// (`vrrp_garp_interval`, `vrrp_gna_interval`), with per-interface
+    /// overrides (`garp_group`: interface, GARP and NA interval).
+    pub fn set_garp_intervals(
+        &mut self,
+        garp_us: u64,
+        gna_us: u64,
+        per_iface: &[(String, Option<u64>, Option<u64>)],
+    ) {
+        let mut p = AnnouncePacer::new(garp_us, gna_us);
+        for (name, garp, gna) in per_iface {
             if let Some(i) = self.ifaces.iter().position(|f| &f.name == name) {
-                p.set_interval(i as u32, *us);
+                p.set_intervals(i as u32, *garp, *gna);
             }
         }
         self.garps = p;
@@ -1204,6 +1213,31 @@ impl Engine {
     }
 }
 
+/// The instance an advert for `vrid` from `src` goes to: `first` (the
+/// VRID's entry on the interface) unless several unicast instances share the
+/// VRID there, in which case the one whose peers include `src` gets it.
+fn pick_instance(
+    instances: &[InstanceRt],
+    first: u32,
+    shared: &[(u8, u32)],
+    vrid: u8,
+    src: IpAddr,
+) -> usize {
+    if shared.iter().any(|(v, _)| *v == vrid) {
+        let candidates = std::iter::once(first)
+            .chain(shared.iter().filter(|(v, _)| *v == vrid).map(|(_, i)| *i));
+        for c in candidates {
+            if instances
+                .get(c as usize)
+                .is_some_and(|inst| inst.unicast.has_peer(src))
+            {
+                return c as usize;
+            }
+        }
+    }
+    first as usize
+}
+
 /// Runs the instance's notify scripts for a new state (specific script, then
 /// the generic `notify` with keepalived's four arguments) and writes the FIFO
 /// line. Scripts run in the background; a failure to start one is logged.
@@ -1382,7 +1416,10 @@ fn send_advert(
             return;
         };
         let sent = match (inst.src, *dst) {
-            (IpAddr::V6(src), IpAddr::V6(dst)) => sock.get_ref().send6(txbuf, src, dst, ifc.index),
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                sock.get_ref()
+                    .send6(txbuf, src, dst, ifc.index, inst.unicast.hop_limit_v6())
+            }
             (_, IpAddr::V4(dst)) => sock.get_ref().send(txbuf, dst),
             (_, IpAddr::V6(_)) => continue,
         };
@@ -1396,7 +1433,7 @@ fn send_advert(
 /// Queues one burst: `repeat` rounds of a gratuitous ARP (IPv4) or an
 /// unsolicited neighbour advertisement (IPv6) for every VIP (and excluded
 /// address), per interface, in keepalived's order.
-fn queue_garps(inst: &InstanceRt, garps: &mut GarpPacer<IpAddr>, repeat: u32, now: Timestamp) {
+fn queue_garps(inst: &InstanceRt, garps: &mut AnnouncePacer, repeat: u32, now: Timestamp) {
     let mut by_iface: Vec<(usize, Vec<IpAddr>)> = Vec::new();
     for vip in &inst.vips {
         let addr = vip.spec.addr;

@@ -8,7 +8,7 @@ use pnet_base::MacAddr;
 use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
 use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
 use std::collections::{BTreeMap, VecDeque};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Ethernet header (14) + ARP for IPv4 over Ethernet (28).
 pub const GARP_FRAME_LEN: usize = 42;
@@ -323,6 +323,88 @@ impl<A: Copy + Eq> GarpPacer<A> {
     }
 }
 
+/// Gratuitous ARPs and unsolicited NAs paced separately: keepalived has one
+/// interval for each (`vrrp_garp_interval`, `vrrp_gna_interval`, and both
+/// again per `garp_group`), so an IPv4 and an IPv6 VIP on one interface do
+/// not wait for each other.
+#[derive(Debug, Clone)]
+pub struct AnnouncePacer {
+    garp: GarpPacer<Ipv4Addr>,
+    na: GarpPacer<Ipv6Addr>,
+}
+
+impl AnnouncePacer {
+    /// `garp_us` between two GARPs and `gna_us` between two NAs on one
+    /// interface; 0 = no pacing.
+    pub fn new(garp_us: u64, gna_us: u64) -> Self {
+        AnnouncePacer {
+            garp: GarpPacer::new(garp_us),
+            na: GarpPacer::new(gna_us),
+        }
+    }
+
+    /// A `garp_group`'s intervals for one interface (`None`: the global one).
+    pub fn set_intervals(&mut self, iface: u32, garp_us: Option<u64>, gna_us: Option<u64>) {
+        if let Some(us) = garp_us {
+            self.garp.set_interval(iface, us);
+        }
+        if let Some(us) = gna_us {
+            self.na.set_interval(iface, us);
+        }
+    }
+
+    /// Queues `repeat` rounds over `addrs` on `iface`, each family in its
+    /// own queue (keepalived's order within each family).
+    pub fn push_burst(&mut self, iface: u32, addrs: &[IpAddr], repeat: u32, now: u64) {
+        let v4: Vec<Ipv4Addr> = addrs
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V4(a) => Some(*a),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        let v6: Vec<Ipv6Addr> = addrs
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V6(a) => Some(*a),
+                IpAddr::V4(_) => None,
+            })
+            .collect();
+        self.garp.push_burst(iface, &v4, repeat, now);
+        self.na.push_burst(iface, &v6, repeat, now);
+    }
+
+    /// The next GARP or NA due at `now` (GARPs first when both are due).
+    pub fn poll_send(&mut self, now: u64) -> Option<(u32, IpAddr)> {
+        if let Some((i, a)) = self.garp.poll_send(now) {
+            return Some((i, IpAddr::V4(a)));
+        }
+        self.na.poll_send(now).map(|(i, a)| (i, IpAddr::V6(a)))
+    }
+
+    /// The earlier of the two queues' next deadlines.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match (self.garp.poll_timeout(), self.na.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Drops what is queued for `addr` on `iface`.
+    pub fn cancel(&mut self, iface: u32, addr: IpAddr) {
+        match addr {
+            IpAddr::V4(a) => self.garp.cancel(iface, a),
+            IpAddr::V6(a) => self.na.cancel(iface, a),
+        }
+    }
+
+    /// Drops everything queued on `iface` (both families).
+    pub fn clear_interface(&mut self, iface: u32) {
+        self.garp.clear_interface(iface);
+        self.na.clear_interface(iface);
+    }
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -376,6 +458,47 @@ mod tests {
     use pnet_packet::ethernet::EthernetPacket;
     use pnet_packet::Packet;
     use proptest::prelude::*;
+
+    /// `vrrp_garp_interval` and `vrrp_gna_interval` pace their own family:
+    /// a burst of NAs is spaced by the NA interval, GARPs by theirs, and
+    /// neither waits for the other on the same interface.
+    #[test]
+    fn garp_and_na_intervals_are_separate() {
+        let v4: IpAddr = "192.0.2.100".parse().expect("addr");
+        let v6: IpAddr = "2001:db8::100".parse().expect("addr");
+        let mut p = AnnouncePacer::new(1_000, 5_000);
+        p.push_burst(0, &[v4, v6], 3, 0);
+        let mut sent = Vec::new();
+        let mut now = 0;
+        while now <= 20_000 {
+            while let Some((i, a)) = p.poll_send(now) {
+                sent.push((now, i, a));
+            }
+            now += 500;
+        }
+        let at =
+            |a: IpAddr| -> Vec<u64> { sent.iter().filter(|s| s.2 == a).map(|s| s.0).collect() };
+        assert_eq!(at(v4), vec![0, 1_000, 2_000]);
+        assert_eq!(at(v6), vec![0, 5_000, 10_000]);
+        assert_eq!(p.poll_timeout(), None);
+
+        // A garp_group overrides only the interval it sets.
+        let mut p = AnnouncePacer::new(1_000, 5_000);
+        p.set_intervals(1, None, Some(2_000));
+        assert_eq!(p.garp.interval(1), 1_000);
+        assert_eq!(p.na.interval(1), 2_000);
+        assert_eq!(p.na.interval(0), 5_000);
+
+        // Cancelling one family leaves the other's queue alone.
+        let mut p = AnnouncePacer::new(1_000, 1_000);
+        p.push_burst(0, &[v4, v6], 2, 0);
+        p.cancel(0, v6);
+        assert_eq!(p.poll_send(0), Some((0, v4)));
+        assert_eq!(p.poll_send(0), None);
+        assert_eq!(p.poll_timeout(), Some(1_000));
+        p.clear_interface(0);
+        assert_eq!(p.poll_timeout(), None);
+    }
 
     #[test]
     fn garp_frame_layout() {
@@ -700,6 +823,77 @@ mod golden_keepalived {
         // hardware address.
         assert_eq!(arp.get_target_hw_addr(), MacAddr::broadcast());
         assert_eq!(arp.get_target_proto_addr(), VIP);
+    }
+
+    const KEEPALIVED_NA: &str = include_str!("../../vrrp/tests/fixtures/keepalived/na.hex");
+    const KEEPALIVED_NA_ROUTER: &str =
+        include_str!("../../vrrp/tests/fixtures/keepalived/na-router.hex");
+    const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+
+    fn hex(text: &str) -> Vec<u8> {
+        let digits: Vec<u8> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .flat_map(|l| l.bytes())
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        digits
+            .chunks_exact(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).expect("hex"), 16).expect("hex"))
+            .collect()
+    }
+
+    /// keepalived's unsolicited NA, field by field: from the VIP itself to
+    /// ff02::1 (Ethernet 33:33:00:00:00:01), hop limit 255, traffic class
+    /// and flow label 0, Override set, Solicited clear, Router clear on a
+    /// host (set when forwarding, see `na-router.hex`), one target
+    /// link-layer address option with the interface MAC, no padding.
+    #[test]
+    fn keepalived_na_decodes_as_unsolicited_advertisement() {
+        for (text, router) in [(KEEPALIVED_NA, false), (KEEPALIVED_NA_ROUTER, true)] {
+            let f = hex(text);
+            assert_eq!(f.len(), NA_FRAME_LEN, "keepalived sends no padding");
+            assert_eq!(&f[0..6], &crate::socket::ALL_NODES_MAC);
+            assert_eq!(&f[6..12], &MAC);
+            assert_eq!(&f[12..14], &[0x86, 0xdd]);
+            assert_eq!(&f[14..18], &[0x60, 0, 0, 0], "version 6, tclass 0, flow 0");
+            assert_eq!(u16::from_be_bytes([f[18], f[19]]), 32, "payload length");
+            assert_eq!(f[20], 58, "ICMPv6");
+            assert_eq!(f[21], 255, "hop limit");
+            assert_eq!(&f[22..38], &VIP6.octets(), "source is the VIP");
+            assert_eq!(&f[38..54], &ALL_NODES.octets());
+            assert_eq!(&f[54..56], &[136, 0], "NA, code 0");
+            let flags = f[58];
+            assert_eq!(flags & 0x80 != 0, router, "Router flag");
+            assert_eq!(flags & 0x40, 0, "Solicited flag");
+            assert_ne!(flags & 0x20, 0, "Override flag");
+            assert_eq!(&f[59..62], &[0, 0, 0]);
+            assert_eq!(&f[62..78], &VIP6.octets(), "target");
+            assert_eq!(&f[78..80], &[2, 1], "target link-layer address option");
+            assert_eq!(&f[80..86], &MAC);
+            let mut msg = f[54..].to_vec();
+            msg[2] = 0;
+            msg[3] = 0;
+            assert_eq!(
+                icmpv6_checksum(VIP6, ALL_NODES, &msg),
+                u16::from_be_bytes([f[56], f[57]]),
+                "checksum"
+            );
+        }
+    }
+
+    #[test]
+    fn build_na_writes_keepalived_bytes() {
+        for (text, router) in [(KEEPALIVED_NA, false), (KEEPALIVED_NA_ROUTER, true)] {
+            let mut ours = [0u8; NA_FRAME_LEN];
+            build_na(&mut ours, MAC, VIP6, router);
+            let theirs = hex(text);
+            assert_eq!(
+                ours[..],
+                theirs[..],
+                "router={router}\n ours   {ours:02x?}\n theirs {theirs:02x?}"
+            );
+        }
     }
 
     #[test]

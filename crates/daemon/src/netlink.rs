@@ -6,7 +6,9 @@
 use crate::routes::{RouteSpec, RtTables, RuleSpec, SystemNames};
 use futures::{StreamExt, TryStreamExt};
 use keepalived_config::RouteOp;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressHeaderFlags, AddressMessage, CacheInfo,
+};
 use netlink_packet_route::link::{
     InfoData, InfoVrf, LinkAttribute, LinkFlags, LinkInfo as NlLinkInfo, LinkMessage,
 };
@@ -58,6 +60,13 @@ pub struct AddrSpec {
     pub addr: IpAddr,
     pub prefix_len: u8,
     pub label: Option<String>,
+    /// IPv6: `IFA_F_NODAD`, no duplicate address detection (keepalived's
+    /// default for VIPs, which must work at once on the new master).
+    pub nodad: bool,
+    /// IPv6 preferred lifetime in seconds (`IFA_CACHEINFO`, valid lifetime
+    /// forever); `None` = forever (no attribute). 0 marks the address
+    /// deprecated so the kernel does not pick it as a source address.
+    pub preferred_lft: Option<u32>,
 }
 
 /// A connected rtnetlink handle. Cheap to clone.
@@ -140,7 +149,19 @@ impl Netlink {
             .handle
             .address()
             .add(spec.ifindex, spec.addr, spec.prefix_len);
-        *req.message_mut() = address_message(spec);
+        let mut msg = address_message(spec);
+        if spec.addr.is_ipv6() {
+            if spec.nodad {
+                msg.header.flags |= AddressHeaderFlags::Nodad;
+            }
+            if let Some(preferred) = spec.preferred_lft {
+                let mut ci = CacheInfo::default();
+                ci.ifa_preferred = preferred;
+                ci.ifa_valid = u32::MAX; // INFINITY_LIFE_TIME
+                msg.attributes.push(AddressAttribute::CacheInfo(ci));
+            }
+        }
+        *req.message_mut() = msg;
         match req.execute().await {
             Ok(()) => Ok(()),
             Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -EEXIST => Ok(()),
@@ -1075,6 +1096,65 @@ pub(crate) mod tests {
 
     fn link_is(ev: &MonitorEvent, name: &str, up: bool, removed: bool) -> bool {
         matches!(ev, MonitorEvent::Link(l) if l.name == name && l.up == up && l.removed == removed)
+    }
+
+    /// IPv6 VIPs as keepalived adds them: `nodad` (no "tentative" phase,
+    /// usable at once) and, for a /128, preferred_lft 0 ("deprecated");
+    /// an address without the flags goes through DAD as usual.
+    #[test]
+    fn ipv6_vip_flags_nodad_and_preferred_lft() {
+        in_netns(|| async {
+            let nl = Netlink::open().expect("netlink");
+            assert_fresh_namespace(&nl).await;
+            ip("link add veth0 type veth peer name veth1");
+            ip("link set veth0 up");
+            ip("link set veth1 up");
+            let index = nl.link_info("veth0").await.expect("veth0").index;
+            let spec = |addr: &str, prefix_len, nodad, preferred_lft| AddrSpec {
+                ifindex: index,
+                addr: addr.parse().expect("addr"),
+                prefix_len,
+                label: None,
+                nodad,
+                preferred_lft,
+            };
+            let host = spec("2001:db8::100", 128, true, Some(0));
+            let net = spec("2001:db8:1::100", 64, true, None);
+            let dad = spec("2001:db8:2::100", 64, false, None);
+            for s in [&host, &net, &dad] {
+                nl.add_addr(s).await.expect("add address");
+            }
+            let links = ip_json("-j -6 addr show dev veth0");
+            let infos = links[0]["addr_info"].as_array().expect("addr_info").clone();
+            let find = |a: &str| {
+                infos
+                    .iter()
+                    .find(|i| i["local"] == a)
+                    .unwrap_or_else(|| panic!("{a} not on veth0: {infos:?}"))
+                    .clone()
+            };
+            let h = find("2001:db8::100");
+            assert_eq!(h["prefixlen"], 128);
+            assert_eq!(h["nodad"], true, "{h}");
+            assert_eq!(h["deprecated"], true, "{h}");
+            assert_eq!(h["preferred_life_time"], 0, "{h}");
+            assert_eq!(h["valid_life_time"], u64::from(u32::MAX), "{h}");
+            assert!(h.get("tentative").is_none(), "{h}");
+            let n = find("2001:db8:1::100");
+            assert_eq!(n["nodad"], true, "{n}");
+            assert!(n.get("deprecated").is_none(), "{n}");
+            assert_eq!(n["preferred_life_time"], u64::from(u32::MAX), "{n}");
+            assert!(n.get("tentative").is_none(), "{n}");
+            // Without nodad the kernel runs DAD (accept_dad 1 by default).
+            let d = find("2001:db8:2::100");
+            assert!(d.get("nodad").is_none(), "{d}");
+            assert_eq!(d["tentative"], true, "{d}");
+            for s in [&host, &net, &dad] {
+                nl.del_addr(s).await.expect("remove address");
+            }
+            let left = ip("-6 addr show dev veth0 scope global");
+            assert!(!left.contains("2001:db8"), "{left}");
+        });
     }
 
     #[test]

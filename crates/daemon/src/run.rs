@@ -546,15 +546,20 @@ async fn run_async(
     )));
     let wake = Rc::new(Notify::new());
     {
-        let per_iface: Vec<(String, u64)> = config
+        let per_iface: Vec<(String, Option<u64>, Option<u64>)> = config
             .garp_groups
             .iter()
-            .filter_map(|g| g.garp_interval_us.map(|us| (g, us)))
-            .flat_map(|(g, us)| g.interfaces.iter().map(move |i| (i.clone(), us)))
+            .flat_map(|g| {
+                g.interfaces
+                    .iter()
+                    .map(move |i| (i.clone(), g.garp_interval_us, g.gna_interval_us))
+            })
             .collect();
-        engine
-            .borrow_mut()
-            .set_garp_intervals(config.global.garp_interval_us, &per_iface);
+        engine.borrow_mut().set_garp_intervals(
+            config.global.garp_interval_us,
+            config.global.gna_interval_us,
+            &per_iface,
+        );
     }
     // Notify FIFOs, each with its optional reader script (started once the
     // FIFO exists, with the FIFO's path as its last argument).
@@ -829,10 +834,12 @@ fn build_instance(
 
     // `mcast_src_ip` is keepalived's other name for the advert source.
     let src: IpAddr = match inst.unicast_src_ip.or(inst.opts.mcast_src_ip) {
-        Some(IpAddr::V4(a)) => a.into(),
-        Some(IpAddr::V6(a)) => {
-            return Err(bad(format!("IPv6 unicast_src_ip {a} is not supported yet")))
+        Some(a) if a.is_ipv6() != v6 => {
+            return Err(bad(format!(
+                "source address {a} is not of the instance's address family"
+            )))
         }
+        Some(a) => a,
         // RFC 5798 §5.1.2.1: IPv6 adverts come from the link-local address
         // of the interface; until it has one the instance waits in FAULT.
         None if v6 => {
@@ -861,14 +868,15 @@ fn build_instance(
             })?
             .into(),
     };
+    // Each advert goes to each peer separately (reference §3.11).
     let mut dsts: Vec<IpAddr> = Vec::new();
     for p in &inst.unicast_peers {
-        match p {
-            IpAddr::V4(a) => dsts.push((*a).into()),
-            IpAddr::V6(a) => {
-                return Err(bad(format!("IPv6 unicast_peer {a} is not supported yet")))
-            }
+        if p.is_ipv6() != v6 {
+            return Err(bad(format!(
+                "unicast_peer {p} is not of the instance's address family"
+            )));
         }
+        dsts.push(*p);
     }
     if dsts.is_empty() {
         let group = match inst.opts.mcast_dst_ip {
@@ -956,12 +964,25 @@ fn open_vrrp6(name: &str, index: u32, group: Ipv6Addr) -> anyhow::Result<Rc<Asyn
 }
 
 /// A configured address as netlink installs it on interface `ifindex`.
+/// IPv6 addresses as keepalived 2.2.7 adds them (checked with `ip addr`):
+/// `nodad` unless the entry says `-nodad`, and `preferred_lft` 0 (deprecated)
+/// for a /128 unless configured (reference §2.8).
 fn addr_spec(v: &keepalived_config::VirtualIp, ifindex: u32) -> AddrSpec {
+    use keepalived_config::PreferredLft;
+    let v6 = v.addr.is_ipv6();
+    let preferred_lft = match v.preferred_lft {
+        Some(PreferredLft::Seconds(s)) if v6 => Some(s),
+        Some(PreferredLft::Forever) => None,
+        None if v6 && v.prefix_len == 128 => Some(0),
+        _ => None,
+    };
     AddrSpec {
         ifindex,
         addr: v.addr,
         prefix_len: v.prefix_len,
         label: v.label.clone(),
+        nodad: v6 && !v.nodad,
+        preferred_lft,
     }
 }
 

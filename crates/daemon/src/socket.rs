@@ -28,6 +28,10 @@ sockopt_impl!(
     libc::c_int
 );
 
+/// IPv6 traffic class of our adverts: DSCP CS6 (network control), the
+/// value keepalived 2.2.7's IPv6 adverts carry (golden capture `v3-ipv6.hex`).
+pub const ADVERT_TCLASS: u32 = 0xc0;
+
 /// IPv6 header fields of a received advert (the kernel strips the header of
 /// raw IPv6 sockets; these come from ancillary data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +57,13 @@ impl VrrpSocket {
     /// A raw IPv6 socket for protocol 112 on one interface, joined to the
     /// VRRP group `group` (ff02::12) there. The kernel writes the IPv6 header
     /// and the VRRP checksum (`IPV6_CHECKSUM` at offset 6); hop limit 255 for
-    /// multicast and unicast (RFC 5798 §5.1.2.3); hop limit and destination of
-    /// each received packet are delivered as ancillary data.
+    /// multicast (RFC 5798 §5.1.2.3). Unicast adverts keep the kernel's
+    /// default hop limit unless `unicast_ttl` asks for one per packet (see
+    /// [`send6`](Self::send6)): keepalived 2.2.7 does the same (its unicast
+    /// IPv6 adverts go out with hop limit 64, reference §3.11). Traffic class
+    /// 0xc0 (DSCP CS6, network control) as keepalived's adverts carry. Hop
+    /// limit and destination of each received packet are delivered as
+    /// ancillary data.
     pub fn open_v6(ifname: &str, ifindex: u32, group: Ipv6Addr) -> io::Result<Self> {
         let sock = Socket::new(
             Domain::IPV6,
@@ -68,7 +77,7 @@ impl VrrpSocket {
         sock.join_multicast_v6(&group, ifindex)?;
         sock.set_multicast_loop_v6(false)?;
         sock.set_multicast_hops_v6(255)?;
-        sock.set_unicast_hops_v6(255)?;
+        sock.set_tclass_v6(ADVERT_TCLASS)?;
         sock.set_multicast_if_v6(ifindex)?;
         nsock::setsockopt(&sock.as_fd(), nsock::sockopt::Ipv6RecvPacketInfo, &true)?;
         nsock::setsockopt(&sock.as_fd(), nsock::sockopt::Ipv6RecvHopLimit, &true)?;
@@ -110,9 +119,19 @@ impl VrrpSocket {
     }
 
     /// Sends one VRRP message (no IPv6 header) from `src` (our link-local
-    /// address, set per packet with `IPV6_PKTINFO` so that the address the
-    /// peers compare on a tie is exactly the one we configured) to `dst`.
-    pub fn send6(&self, msg: &[u8], src: Ipv6Addr, dst: Ipv6Addr, ifindex: u32) -> io::Result<()> {
+    /// address or `unicast_src_ip`, set per packet with `IPV6_PKTINFO` so
+    /// that the address the peers compare on a tie is exactly the one we
+    /// configured) to `dst`. `hop_limit` (`unicast_ttl`) overrides the
+    /// socket's hop limit for this packet only, since one socket serves every
+    /// instance on the interface.
+    pub fn send6(
+        &self,
+        msg: &[u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        ifindex: u32,
+        hop_limit: Option<u8>,
+    ) -> io::Result<()> {
         let info = libc::in6_pktinfo {
             ipi6_addr: libc::in6_addr {
                 s6_addr: src.octets(),
@@ -125,12 +144,23 @@ impl VrrpSocket {
             0
         };
         let addr = nsock::SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, scope));
-        let cmsgs = [ControlMessage::Ipv6PacketInfo(&info)];
+        let hops = libc::c_int::from(hop_limit.unwrap_or(0));
+        let all = [
+            ControlMessage::Ipv6PacketInfo(&info),
+            ControlMessage::Ipv6HopLimit(&hops),
+        ];
+        // No allocation: a sub-slice of the two possible messages.
+        let cmsgs = match (src.is_unspecified(), hop_limit.is_some()) {
+            (false, true) => &all[..],
+            (false, false) => &all[..1],
+            (true, true) => &all[1..],
+            (true, false) => &all[..0],
+        };
         let iov = [IoSlice::new(msg)];
         nsock::sendmsg(
             self.sock.as_raw_fd(),
             &iov,
-            if src.is_unspecified() { &[] } else { &cmsgs },
+            cmsgs,
             MsgFlags::empty(),
             Some(&addr),
         )?;

@@ -66,6 +66,18 @@ impl Unicast {
         }
     }
 
+    /// The hop limit of our IPv6 adverts, when it is not the socket's:
+    /// `unicast_ttl` when unicast. Without it keepalived leaves the kernel
+    /// default (64 on the wire from 2.2.7), and so do we; multicast adverts
+    /// use the socket's 255.
+    pub fn hop_limit_v6(&self) -> Option<u8> {
+        if self.is_unicast() {
+            self.ttl
+        } else {
+            None
+        }
+    }
+
     /// keepalived's receive checks for cast type and unicast source
     /// (reference §3.14 checks 12 and 15). The TTL-255 rule for multicast is
     /// the protocol core's.
@@ -167,5 +179,20 @@ mod tests {
         let mut u = peers(false);
         u.ttl = None;
         assert_eq!(u.send_ttl(), 255);
+    }
+
+    #[test]
+    fn ipv6_hop_limit_only_from_unicast_ttl() {
+        assert_eq!(Unicast::default().hop_limit_v6(), None);
+        // unicast_ttl without peers: multicast, the socket's 255.
+        let m = Unicast {
+            ttl: Some(9),
+            ..Unicast::default()
+        };
+        assert_eq!(m.hop_limit_v6(), None);
+        assert_eq!(peers(false).hop_limit_v6(), Some(64));
+        let mut u = peers(false);
+        u.ttl = None;
+        assert_eq!(u.hop_limit_v6(), None);
     }
 }

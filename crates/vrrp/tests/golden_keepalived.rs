@@ -9,10 +9,13 @@
 //! choice to the kernel (IP_HDRINCL fills in a zero id). The test pins both
 //! behaviours so that a change on either side shows up here.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
-use vrrp::packet::{decode_ipv4, encode_ipv4, encode_vrrp, AuthData, IPV4_HEADER_LEN};
+use vrrp::packet::{
+    decode_ipv4, decode_vrrp_v6, encode_ipv4, encode_vrrp, encode_vrrp_v6, AuthData,
+    IPV4_HEADER_LEN,
+};
 
 const ETH_HEADER_LEN: usize = 14;
 const SRC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
@@ -288,6 +291,127 @@ fn a_corrupted_fixture_fails_to_decode() {
             decode_ipv4(&frame[ETH_HEADER_LEN..]).is_err(),
             "{}: a flipped bit must fail the checksum",
             case.file
+        );
+    }
+}
+
+// ---- IPv6 (VRRPv3 only) ----
+//
+// The kernel writes the IPv6 header on both sides (raw IPv6 sockets), so
+// the VRRP message is compared byte for byte and the header fields are
+// pinned as keepalived 2.2.7 sends them: traffic class 0xc0 (keepalived-rs
+// sets the same with IPV6_TCLASS), a kernel-chosen flow label (not
+// compared), hop limit 255 for multicast and the kernel default 64 for
+// unicast without `unicast_ttl` (keepalived-rs likewise sets a unicast hop
+// limit only when `unicast_ttl` is configured).
+
+/// node0's link-local address (EUI-64 of 02:00:00:00:00:0a).
+const SRC6_LL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 0x0a);
+/// `unicast_src_ip` and the peer in `v3-ipv6-unicast.conf`.
+const SRC6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10);
+const PEER6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x11);
+const MCAST6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+const IPV6_HEADER_LEN: usize = 40;
+
+struct Case6 {
+    file: &'static str,
+    priority: u8,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    dst_mac: [u8; 6],
+    hop_limit: u8,
+}
+
+fn cases6() -> Vec<Case6> {
+    let c = |file, priority, unicast: bool| Case6 {
+        file,
+        priority,
+        src: if unicast { SRC6 } else { SRC6_LL },
+        dst: if unicast { PEER6 } else { MCAST6 },
+        // ff02::12 maps to 33:33:00:00:00:12 (RFC 2464 §7).
+        dst_mac: if unicast {
+            PEER_MAC
+        } else {
+            [0x33, 0x33, 0, 0, 0, 0x12]
+        },
+        hop_limit: if unicast { 64 } else { 255 },
+    };
+    vec![
+        c("v3-ipv6.hex", 150, false),
+        c("v3-ipv6-prio0.hex", 0, false),
+        c("v3-ipv6-unicast.hex", 150, true),
+        c("v3-ipv6-unicast-prio0.hex", 0, true),
+    ]
+}
+
+/// Checks the Ethernet and IPv6 headers; returns the VRRP message.
+fn strip_ipv6<'a>(case: &Case6, frame: &'a [u8]) -> &'a [u8] {
+    let f = case.file;
+    assert_eq!(frame[0..6], case.dst_mac, "{f}: destination MAC");
+    assert_eq!(frame[6..12], SRC_MAC, "{f}: source MAC");
+    assert_eq!(frame[12..14], [0x86, 0xdd], "{f}: EtherType IPv6");
+    let ip = &frame[ETH_HEADER_LEN..];
+    assert!(ip.len() > IPV6_HEADER_LEN, "{f}: short");
+    assert_eq!(ip[0] >> 4, 6, "{f}: version");
+    let tclass = (ip[0] << 4) | (ip[1] >> 4);
+    assert_eq!(tclass, 0xc0, "{f}: traffic class (DSCP CS6)");
+    let payload = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+    assert_eq!(payload, ip.len() - IPV6_HEADER_LEN, "{f}: payload length");
+    assert_eq!(ip[6], 112, "{f}: next header VRRP (no extension headers)");
+    assert_eq!(ip[7], case.hop_limit, "{f}: hop limit");
+    assert_eq!(ip[8..24], case.src.octets(), "{f}: source");
+    assert_eq!(ip[24..40], case.dst.octets(), "{f}: destination");
+    &ip[IPV6_HEADER_LEN..]
+}
+
+#[test]
+fn keepalived_ipv6_adverts_decode_to_the_expected_fields() {
+    for case in cases6() {
+        let frame = fixture(case.file);
+        let msg = strip_ipv6(&case, &frame);
+        let f = case.file;
+        let view = decode_vrrp_v6(msg, case.src, case.dst)
+            .unwrap_or_else(|e| panic!("{f}: decode failed: {e}"));
+        assert_eq!(view.version, 3, "{f}: version");
+        assert_eq!(view.vrid, 51, "{f}: VRID");
+        assert_eq!(view.priority, case.priority, "{f}: priority");
+        assert_eq!(view.adver_int_cs, 100, "{f}: advert interval");
+        assert_eq!(view.auth, AuthData::None, "{f}: authentication");
+        assert_eq!(
+            view.addresses().collect::<Vec<_>>(),
+            vec![IpAddr::V6(VIP6)],
+            "{f}: addresses"
+        );
+        // The checksum covers the IPv6 pseudo-header: the wrong source fails.
+        assert!(
+            decode_vrrp_v6(msg, PEER6, case.dst).is_err(),
+            "{f}: checksum must depend on the source"
+        );
+    }
+}
+
+#[test]
+fn our_ipv6_encoder_writes_keepalived_bytes() {
+    let mut ours = Vec::new();
+    for case in cases6() {
+        let frame = fixture(case.file);
+        let theirs = strip_ipv6(&case, &frame);
+        let f = case.file;
+        encode_vrrp_v6(
+            &mut ours,
+            case.src,
+            case.dst,
+            3,
+            51,
+            case.priority,
+            100,
+            &[VIP6],
+        )
+        .unwrap_or_else(|e| panic!("{f}: encode failed: {e}"));
+        assert_eq!(
+            ours, theirs,
+            "{f}: VRRP message differs\n ours   {ours:02x?}\n theirs {theirs:02x?}"
         );
     }
 }
