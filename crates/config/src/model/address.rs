@@ -66,7 +66,8 @@ pub struct VirtualIp {
     pub peer: Option<(IpAddr, u8)>,
     /// `home` (IPv6 mobile home address).
     pub home: bool,
-    /// `-nodad` (IPv6: no duplicate address detection).
+    /// `-nodad`: keepalived adds IPv6 VIPs with `nodad` (no duplicate
+    /// address detection) by default; `-nodad` turns that off, i.e. DAD runs.
     pub nodad: bool,
     pub mngtmpaddr: bool,
     pub noprefixroute: bool,
