@@ -660,13 +660,9 @@ async fn run_async(
                 if rep.changed.is_none() && !rep.first {
                     return;
                 }
-                let mut e = eng.borrow_mut();
-                let before = e.next_deadline();
-                e.set_script_ok(source, rep.ok, clock.now());
-                let after = e.next_deadline();
-                if after.is_some() && (before.is_none() || after < before) {
-                    wake.notify_one();
-                }
+                drive(&eng, &wake, |e| {
+                    e.set_script_ok(source, rep.ok, clock.now())
+                });
             },
         )));
     }
@@ -986,6 +982,19 @@ fn addr_spec(v: &keepalived_config::VirtualIp, ifindex: u32) -> AddrSpec {
     }
 }
 
+/// Runs `f` on the engine, and wakes the timer loop when `f` brought the
+/// next deadline forward (the loop sleeps until the deadline it last saw).
+fn drive<R>(engine: &RefCell<Engine>, wake: &Notify, f: impl FnOnce(&mut Engine) -> R) -> R {
+    let mut eng = engine.borrow_mut();
+    let before = eng.next_deadline();
+    let r = f(&mut eng);
+    let after = eng.next_deadline();
+    if after.is_some() && (before.is_none() || after < before) {
+        wake.notify_one();
+    }
+    r
+}
+
 /// Receives every datagram on one interface's VRRP socket and hands it to the
 /// engine. The buffer is reused: no allocation per packet.
 async fn reader(
@@ -1008,15 +1017,10 @@ async fn reader(
         loop {
             match sock.get_ref().recv(&mut buf) {
                 Ok(len) => {
-                    let now = clock.now();
-                    let mut eng = engine.borrow_mut();
-                    let before = eng.next_deadline();
                     let n = len.min(buf.len());
-                    eng.on_packet(idx, &buf[..n], len, now);
-                    let after = eng.next_deadline();
-                    if after.is_some() && (before.is_none() || after < before) {
-                        wake.notify_one();
-                    }
+                    drive(&engine, &wake, |eng| {
+                        eng.on_packet(idx, &buf[..n], len, clock.now())
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     guard.clear_ready();
@@ -1054,15 +1058,10 @@ async fn reader6(
         loop {
             match sock.get_ref().recv6(&mut buf) {
                 Ok(meta) => {
-                    let now = clock.now();
-                    let mut eng = engine.borrow_mut();
-                    let before = eng.next_deadline();
                     let n = meta.len.min(buf.len());
-                    eng.on_packet6(idx, &buf[..n], &meta, now);
-                    let after = eng.next_deadline();
-                    if after.is_some() && (before.is_none() || after < before) {
-                        wake.notify_one();
-                    }
+                    drive(&engine, &wake, |eng| {
+                        eng.on_packet6(idx, &buf[..n], &meta, clock.now())
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     guard.clear_ready();
@@ -1091,13 +1090,9 @@ async fn process_events(
         if batch.is_empty() {
             return;
         }
-        let mut eng = engine.borrow_mut();
-        let before = eng.next_deadline();
-        eng.on_observations(clock.now(), batch);
-        let after = eng.next_deadline();
-        if after.is_some() && (before.is_none() || after < before) {
-            wake.notify_one();
-        }
+        drive(&engine, &wake, |eng| {
+            eng.on_observations(clock.now(), batch)
+        });
         batch.clear();
     };
     if let Some(interval) = source.poll_interval() {
@@ -1204,17 +1199,13 @@ async fn link_events(
             MonitorEvent::Link(l) => vec![l],
             MonitorEvent::Addr(a) => {
                 // Only an instance still without a source address cares.
-                if let (false, addr) = (a.removed, a.addr) {
-                    let mut eng = engine.borrow_mut();
-                    let iface = eng.ifaces.iter().position(|f| f.index == a.index);
-                    if let Some(i) = iface.filter(|&i| eng.needs_source_address(i)) {
-                        let before = eng.next_deadline();
-                        eng.set_source_address(i, addr, clock.now());
-                        let after = eng.next_deadline();
-                        if after.is_some() && (before.is_none() || after < before) {
-                            wake.notify_one();
+                if !a.removed {
+                    drive(&engine, &wake, |eng| {
+                        let iface = eng.ifaces.iter().position(|f| f.index == a.index);
+                        if let Some(i) = iface.filter(|&i| eng.needs_source_address(i)) {
+                            eng.set_source_address(i, a.addr, clock.now());
                         }
-                    }
+                    });
                 }
                 continue;
             }
@@ -1393,13 +1384,9 @@ fn on_link(
             .borrow_mut()
             .replace_iface(idx, l.index, l.mac, vrrp, vrrp6, packet);
     }
-    let mut eng = engine.borrow_mut();
-    let before = eng.next_deadline();
-    eng.set_interface_up(&l.name, l.up && !l.removed, clock.now());
-    let after = eng.next_deadline();
-    if after.is_some() && (before.is_none() || after < before) {
-        wake.notify_one();
-    }
+    drive(engine, wake, |eng| {
+        eng.set_interface_up(&l.name, l.up && !l.removed, clock.now())
+    });
 }
 
 /// Feeds `track_file` value changes to the engine.
@@ -1431,18 +1418,14 @@ async fn file_events(
         if changes.is_empty() {
             continue;
         }
-        let mut eng = engine.borrow_mut();
-        let before = eng.next_deadline();
-        let now = clock.now();
-        for (index, value) in changes {
-            if let Some(s) = eng.file_source(index) {
-                eng.set_file_value(s, value, now);
+        drive(&engine, &wake, |eng| {
+            let now = clock.now();
+            for (index, value) in changes {
+                if let Some(s) = eng.file_source(index) {
+                    eng.set_file_value(s, value, now);
+                }
             }
-        }
-        let after = eng.next_deadline();
-        if after.is_some() && (before.is_none() || after < before) {
-            wake.notify_one();
-        }
+        });
     }
 }
 
