@@ -165,3 +165,133 @@ fn unicast_fault_no_peer_keeps_an_instance_without_peers_in_fault() {
         d.log()
     );
 }
+
+// old_unicast_checksum. keepalived 2.2.7 on the wire: the "old" checksum of
+// a unicast VRRPv3 advert covers the pseudo-header with the IPv4 VRRP group
+// (vrrp_mcast_group4, 224.0.0.18) as destination instead of the peer, so
+// tshark, which checks the RFC checksum, reports it as bad. With the keyword
+// keepalived sends only the old form and accepts only the old form.
+
+const OLD: &str = "    old_unicast_checksum\n";
+
+/// tshark's `vrrp.checksum.status` of each advert `src` sent in `cap`:
+/// "1" good (RFC form), "0" bad (any other form).
+fn checksum_status(cap: &mut netns_tests::Capture, src: &str) -> Vec<String> {
+    cap.fields(
+        &format!("vrrp && ip.src == {src}"),
+        &["vrrp.checksum.status"],
+    )
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect()
+}
+
+fn old_checksum_interop(master: Impl, backup: Impl) {
+    let lab = Lab::new(2);
+    let what = format!("old_unicast_checksum: {master:?} MASTER / {backup:?} BACKUP");
+    let mut cap = lab.capture_port(0, "ip proto 112");
+    let _m = lab
+        .node(0)
+        .spawn_impl(master, &inside(&conf(150, 3, "192.0.2.11").render(), OLD));
+    let _b = lab
+        .node(1)
+        .spawn_impl(backup, &inside(&conf(100, 3, "192.0.2.10").render(), OLD));
+    // A backup that refused the master's checksum would take the VIP too.
+    wait_sole_holder(&lab, 2, 0, VIP, master_down(1.0, 150, 3) + 3 * SEC, &what);
+    assert_stable_holder(&lab, 2, 0, VIP, master_down(1.0, 100, 3) + SEC, &what);
+    let st = checksum_status(&mut cap, "192.0.2.10");
+    assert!(
+        !st.is_empty() && st.iter().all(|s| s == "0"),
+        "{what}: the master's adverts should carry the old (non-RFC) checksum: {st:?}"
+    );
+}
+
+#[test]
+fn old_unicast_checksum_rs_master_keepalived_backup() {
+    old_checksum_interop(Impl::Rs, Impl::Keepalived);
+}
+
+#[test]
+fn old_unicast_checksum_keepalived_master_rs_backup() {
+    old_checksum_interop(Impl::Keepalived, Impl::Rs);
+}
+
+#[test]
+fn old_unicast_checksum_peer_is_detected_then_only_the_old_form_accepted() {
+    let imp = under_test();
+    let lab = Lab::new(2);
+    let what = "auto-detected old unicast checksum";
+    let mut cap = lab.capture_port(1, "ip proto 112");
+    // Node 1 (under test, no keyword) is MASTER alone first.
+    let _sut = lab
+        .node(1)
+        .spawn_impl(imp, &conf(150, 3, "192.0.2.10").render());
+    wait_sole_holder(&lab, 2, 1, VIP, master_down(1.0, 150, 3) + 3 * SEC, what);
+    // A higher-priority keepalived with the old checksum: node 1 accepts
+    // its adverts (detection) and yields.
+    let c_old = inside(&conf(200, 3, "192.0.2.11").render(), OLD);
+    let mut old = lab.node(0).spawn_impl(Impl::Keepalived, &c_old);
+    wait_sole_holder(&lab, 2, 0, VIP, master_down(1.0, 200, 3) + 3 * SEC, what);
+    // It leaves (priority 0, old form, accepted); node 1 takes over.
+    old.sigterm();
+    assert!(
+        old.wait_exit(5 * SEC).is_some(),
+        "{what}: keepalived did not exit"
+    );
+    wait_sole_holder(&lab, 2, 1, VIP, master_down(1.0, 150, 3) + 3 * SEC, what);
+    // A higher-priority peer with the RFC checksum is now refused: node 1
+    // has switched to the old form, so both end up MASTER.
+    let _new = lab
+        .node(0)
+        .spawn_impl(Impl::Keepalived, &conf(200, 3, "192.0.2.11").render());
+    assert!(
+        wait_until(master_down(1.0, 200, 3) + 3 * SEC, || lab
+            .node(0)
+            .has_addr(VIP)),
+        "{what}: the RFC-form peer did not become MASTER"
+    );
+    assert_stable_holder_both(&lab, 3 * SEC, what);
+    // What node 1 sends never changed: the RFC form throughout.
+    let st = checksum_status(&mut cap, "192.0.2.11");
+    assert!(
+        !st.is_empty() && st.iter().all(|s| s == "1"),
+        "{what}: node 1 should keep sending the RFC checksum: {st:?}"
+    );
+}
+
+/// Both nodes keep the VIP for `dur`.
+fn assert_stable_holder_both(lab: &Lab, dur: Duration, what: &str) {
+    let end = std::time::Instant::now() + dur;
+    while std::time::Instant::now() < end {
+        assert!(
+            lab.node(0).has_addr(VIP) && lab.node(1).has_addr(VIP),
+            "{what}: both nodes should stay MASTER"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn old_unicast_checksum_never_refuses_the_old_form() {
+    let imp = under_test();
+    let lab = Lab::new(2);
+    let what = "old_unicast_checksum never";
+    let c0 = inside(
+        &conf(100, 3, "192.0.2.11").render(),
+        "    old_unicast_checksum never\n",
+    );
+    let _sut = lab.node(0).spawn_impl(imp, &c0);
+    let _old = lab.node(1).spawn_impl(
+        Impl::Keepalived,
+        &inside(&conf(150, 3, "192.0.2.10").render(), OLD),
+    );
+    // The higher-priority old-form peer is refused: node 0 becomes MASTER too.
+    assert!(
+        wait_until(master_down(1.0, 100, 3) + 3 * SEC, || lab
+            .node(0)
+            .has_addr(VIP)
+            && lab.node(1).has_addr(VIP)),
+        "{what}: node 0 should refuse the old checksum and become MASTER"
+    );
+    assert_stable_holder_both(&lab, 2 * SEC, what);
+}

@@ -250,3 +250,69 @@ fn vmac_v6_is_removed_on_exit() {
     assert!(!lab.node(0).has_addr(VIP6), "{VIP6} left behind");
     assert_eq!(eth0_link_local(&lab, 0), ll, "eth0 lost its link-local");
 }
+
+/// `use_vmac` + `vmac_xmit_base`: the VIP still goes on `vrrp.51` with the
+/// virtual MAC, but adverts leave from the base interface, with its own MAC.
+fn xmit_base_conf(priority: u8) -> String {
+    vmac_conf(priority).replace("    use_vmac\n", "    use_vmac\n    vmac_xmit_base\n")
+}
+
+/// The MAC of node `i`'s eth0.
+fn eth0_mac(lab: &Lab, i: usize) -> String {
+    lab.node(i)
+        .exec_ok("cat /sys/class/net/eth0/address")
+        .trim()
+        .to_string()
+}
+
+fn xmit_base(master: Impl, backup: Impl) {
+    let lab = Lab::new(2);
+    let what = format!("use_vmac + vmac_xmit_base: {master:?} MASTER / {backup:?} BACKUP");
+    let macs: Vec<String> = (0..2).map(|i| eth0_mac(&lab, i)).collect();
+    let mut cap = lab.capture("ip proto 112");
+    let mut m = lab.node(0).spawn_impl(master, &xmit_base_conf(150));
+    let _b = lab.node(1).spawn_impl(backup, &xmit_base_conf(100));
+    wait_sole_holder(&lab, 2, 0, VIP, master_down(1.0, 150, 3) + 3 * SEC, &what);
+    // The backup hears the adverts sent from the master's base interface.
+    assert_stable_holder(&lab, 2, 0, VIP, 3 * SEC, &what);
+    assert_eq!(
+        vmac_state(&lab, 0),
+        Some((VMAC.to_string(), true)),
+        "{what}: the master's VIP must be on vrrp.51 with the virtual MAC"
+    );
+    m.sigkill();
+    lab.set_link(0, false);
+    assert!(
+        wait_until(master_down(1.0, 100, 3) + 2 * SEC, || {
+            vmac_state(&lab, 1) == Some((VMAC.to_string(), true))
+        }),
+        "{what}: the backup did not take the VIP over on its VMAC: {:?}",
+        vmac_state(&lab, 1)
+    );
+    // Two more adverts of the new master reach the capture.
+    std::thread::sleep(Duration::from_millis(2500));
+    let rows = cap.fields("vrrp", &["ip.src", "eth.src"]);
+    for (i, src) in ["192.0.2.10", "192.0.2.11"].into_iter().enumerate() {
+        let from: Vec<_> = rows.iter().filter(|r| r[0] == src).collect();
+        assert!(
+            !from.is_empty() && from.iter().all(|r| r[1] == macs[i]),
+            "{what}: adverts from {src} must carry eth0's MAC {}, not the VMAC: {rows:?}",
+            macs[i]
+        );
+    }
+}
+
+#[test]
+fn vmac_xmit_base_two_nodes_under_test() {
+    xmit_base(under_test(), under_test());
+}
+
+#[test]
+fn vmac_xmit_base_rs_master_keepalived_backup() {
+    xmit_base(under_test(), Impl::Keepalived);
+}
+
+#[test]
+fn vmac_xmit_base_keepalived_master_rs_backup() {
+    xmit_base(Impl::Keepalived, under_test());
+}

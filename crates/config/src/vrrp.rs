@@ -100,8 +100,6 @@ const NOT_RUN_YET: &[&str] = &[
     "promote_secondaries",
     "track_src_ip",
     "mcast_dst_ip",
-    "old_unicast_checksum",
-    "v3_checksum_as_v2",
     "use_vmac_addr",
     "use_ipvlan",
     "vrf",

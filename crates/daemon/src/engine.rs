@@ -185,6 +185,9 @@ pub struct InstanceRt {
     scheduled: Option<Timestamp>,
     /// `auth_type AH`: sequence counter and IP identification.
     pub ah: vrrp::packet::ah::AhState,
+    /// VRRPv3-over-IPv4 checksum rule (`Tuning::checksum`) with its
+    /// old-unicast-checksum detection state.
+    pub checksum: vrrp::packet::ChecksumState,
 }
 
 impl InstanceRt {
@@ -203,7 +206,6 @@ impl InstanceRt {
             dsts,
             vips,
             prio: PriorityState::new(vrrp.config().priority),
-            vrrp,
             tracks,
             notify,
             group: None,
@@ -216,6 +218,8 @@ impl InstanceRt {
             rules: Vec::new(),
             scheduled: None,
             ah: vrrp::packet::ah::AhState::new(),
+            checksum: vrrp::packet::ChecksumState::new(vrrp.tuning().checksum),
+            vrrp,
         }
     }
 }
@@ -695,7 +699,9 @@ impl Engine {
             debug!(len, "dropping truncated datagram");
             return;
         }
-        let (meta, advert) = match vrrp::packet::decode_ipv4(buf) {
+        // The VRRP checksum is checked once the instance is known: which
+        // forms it accepts depends on its configuration.
+        let (meta, advert, rx_sum) = match vrrp::packet::decode_ipv4_deferred(buf) {
             Ok(v) => v,
             Err(e) => {
                 self.stats.malformed += 1;
@@ -721,6 +727,9 @@ impl Engine {
         }
         let src = IpAddr::V4(meta.src);
         let idx = pick_instance(&self.instances, first, &ifc.shared_vrids, advert.vrid, src);
+        if !self.check_checksum(idx, &rx_sum, src, now) {
+            return;
+        }
         let multicast = meta.dst.is_multicast();
         let refusal = self
             .instances
@@ -744,6 +753,44 @@ impl Engine {
             advert,
         };
         self.feed(idx, now, input);
+    }
+
+    /// Checks an IPv4 advert's VRRP checksum against instance `i`'s rule
+    /// (reference §3.14 check 11). A bad one counts as malformed ("bad
+    /// checksum"), as it did when the decoder checked the RFC form.
+    fn check_checksum(
+        &mut self,
+        i: usize,
+        rx: &vrrp::packet::DeferredChecksum,
+        src: IpAddr,
+        now: Timestamp,
+    ) -> bool {
+        use vrrp::packet::ChecksumVerdict;
+        let Some(inst) = self.instances.get_mut(i) else {
+            return false;
+        };
+        let name = &inst.vrrp.config().name;
+        match inst.checksum.check(rx) {
+            ChecksumVerdict::Accept => true,
+            ChecksumVerdict::AcceptSwitchedToOld => {
+                info!(instance = %name, %src, "({name}) Setting unicast VRRPv3 checksum to old version");
+                true
+            }
+            ChecksumVerdict::Reject => {
+                self.stats.malformed += 1;
+                let reason = decode_reason(&vrrp::DecodeError::BadChecksum);
+                DispatchStats::bump(&mut self.stats.malformed_by_reason, reason);
+                match self.rx_log.allow(reason, now) {
+                    Some(suppressed) => {
+                        warn!(instance = %name, %src, suppressed, "({name}) Invalid VRRPv3 checksum from {src}")
+                    }
+                    None => {
+                        debug!(instance = %name, %src, "({name}) Invalid VRRPv3 checksum from {src}")
+                    }
+                }
+                false
+            }
+        }
     }
 
     /// Counts and (rate-limited) logs an advert refused by the unicast checks.
@@ -1373,8 +1420,9 @@ fn send_advert(
                         &cfg.vips,
                     )
                 } else {
-                    vrrp::packet::encode_ipv4(
+                    vrrp::packet::encode_ipv4_with(
                         txbuf,
+                        inst.checksum.send_form(),
                         src,
                         dst,
                         inst.unicast.send_ttl(),

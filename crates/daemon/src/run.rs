@@ -903,6 +903,7 @@ fn build_instance(
         garp_master_repeat: inst.garp_master_repeat,
         down_timer_adverts: u32::from(inst.opts.down_timer_adverts),
     };
+    let checksum = checksum_policy(inst, v6, !inst.unicast_peers.is_empty(), config);
     let tuning = vrrp::Tuning {
         lower_prio_no_advert: inst.opts.lower_prio_no_advert,
         higher_prio_send_advert: inst.opts.higher_prio_send_advert,
@@ -915,6 +916,7 @@ fn build_instance(
             .sync_groups
             .iter()
             .any(|g| g.members.contains(&inst.name)),
+        checksum,
     };
     debug!(instance = %inst.name, iface = %ifname, %src, "instance configured");
     Ok(InstanceRt::new(
@@ -926,6 +928,37 @@ fn build_instance(
         tracks,
         inst.opts.notify.clone(),
     ))
+}
+
+/// The VRRPv3-over-IPv4 checksum rule of an instance (reference §3.14 check
+/// 11). `v3_checksum_as_v2` (own or global) wins; `old_unicast_checksum`
+/// matters only in unicast mode, where by default an old-form advert is
+/// detected. The old form's pseudo-header destination is the global
+/// `vrrp_mcast_group4`, as keepalived 2.2.7 computes it (`mcast_dst_ip` is
+/// ignored in unicast mode). VRRPv2 and IPv6 are unaffected.
+fn checksum_policy(
+    inst: &VrrpInstance,
+    v6: bool,
+    unicast: bool,
+    config: &Config,
+) -> vrrp::packet::ChecksumPolicy {
+    use keepalived_config::OldUnicastChecksum;
+    use vrrp::packet::ChecksumPolicy;
+    if v6 || inst.version != 3 {
+        return ChecksumPolicy::Rfc;
+    }
+    if inst.opts.v3_checksum_as_v2 {
+        return ChecksumPolicy::AsV2;
+    }
+    if !unicast {
+        return ChecksumPolicy::Rfc;
+    }
+    let group = config.global.mcast_group4;
+    match inst.opts.old_unicast_checksum {
+        OldUnicastChecksum::Auto => ChecksumPolicy::DetectOldUnicast { group },
+        OldUnicastChecksum::Always => ChecksumPolicy::OldUnicast { group },
+        OldUnicastChecksum::Never => ChecksumPolicy::Rfc,
+    }
 }
 
 /// The address family of an instance, decided as the configuration crate

@@ -4,7 +4,7 @@
 use std::error::Error;
 use std::net::Ipv4Addr;
 
-use vrrp::packet::{decode_vrrp, encode_vrrp};
+use vrrp::packet::{decode_vrrp, encode_vrrp, ChecksumPolicy};
 use vrrp::{
     Action, AuthData, Input, Instance, InstanceConfig, State, StateChangeReason, Timestamp, Tuning,
     VRRP_MCAST_V4,
@@ -782,6 +782,7 @@ const REFRESH: Tuning = Tuning {
     garp_lower_prio_delay_us: 0,
     owner_ignore_adverts: false,
     sync_member: false,
+    checksum: ChecksumPolicy::Rfc,
 };
 
 #[test]

@@ -92,6 +92,7 @@ fn tuning() -> impl Strategy<Value = Tuning> {
                 garp_master_refresh_us: refresh,
                 garp_master_refresh_repeat: refresh_rep,
                 sync_member: sync,
+                checksum: Default::default(),
             },
         )
 }

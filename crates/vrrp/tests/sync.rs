@@ -12,7 +12,7 @@
 use std::net::Ipv4Addr;
 
 use proptest::prelude::*;
-use vrrp::packet::{decode_ipv4, decode_vrrp, encode_vrrp};
+use vrrp::packet::{decode_ipv4, decode_vrrp, encode_vrrp, ChecksumPolicy};
 use vrrp::{
     Action, AuthData, Input, Instance, InstanceConfig, State, StateChangeReason, Timestamp, Tuning,
     VRRP_MCAST_V4,
@@ -35,6 +35,7 @@ const SYNC: Tuning = Tuning {
     owner_ignore_adverts: false,
     garp_master_refresh_us: 0,
     garp_master_refresh_repeat: 0,
+    checksum: ChecksumPolicy::Rfc,
 };
 
 fn vip(vrid: u8) -> Ipv4Addr {

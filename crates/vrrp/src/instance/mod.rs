@@ -179,7 +179,8 @@ impl Instance {
     }
 
     /// Encodes the advert for [`Action::SendAdvert`] as a full IPv4 datagram
-    /// (for `IP_HDRINCL`) from our configured source address.
+    /// (for `IP_HDRINCL`) from our configured source address, with the
+    /// checksum form of [`Tuning::checksum`].
     pub fn encode_advert_ipv4(
         &self,
         buf: &mut Vec<u8>,
@@ -190,8 +191,9 @@ impl Instance {
         let IpAddr::V4(src) = self.cfg.local_addr else {
             return Err(EncodeError::WrongFamily(self.cfg.local_addr));
         };
-        packet::encode_ipv4(
+        packet::encode_ipv4_with(
             buf,
+            self.tuning.checksum.send_form(),
             src,
             dst,
             ttl,

@@ -37,4 +37,9 @@ pub struct Tuning {
     /// feed [`super::Input::SyncMaster`], because keepalived moves a group to
     /// MASTER only when every member wants it.
     pub sync_member: bool,
+    /// How the checksum of VRRPv3 adverts over IPv4 is computed and checked
+    /// (`v3_checksum_as_v2`, `old_unicast_checksum`). Applied by the daemon,
+    /// which checks it before the advert reaches the instance (the VRID is
+    /// needed to find the policy), and by [`super::Instance::encode_advert_ipv4`].
+    pub checksum: crate::packet::ChecksumPolicy,
 }

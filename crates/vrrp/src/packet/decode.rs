@@ -4,8 +4,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{
-    ah, checksum, AdvertView, AuthData, DecodeError, Ipv4Meta, V2_AUTH_LEN, VRRP_HEADER_LEN,
-    VRRP_PROTO, VRRP_TYPE_ADVERT,
+    ah, checksum, AdvertView, AuthData, DecodeError, DeferredChecksum, Ipv4Meta, V4Checksum,
+    V2_AUTH_LEN, VRRP_HEADER_LEN, VRRP_PROTO, VRRP_TYPE_ADVERT,
 };
 
 /// Decodes a whole IPv4 datagram as received on a raw `IPPROTO_VRRP` socket
@@ -15,6 +15,27 @@ use super::{
 /// ignored, because short frames arrive with Ethernet padding; a total length
 /// beyond the buffer means the datagram was truncated and is rejected.
 pub fn decode_ipv4(buf: &[u8]) -> Result<(Ipv4Meta, AdvertView<'_>), DecodeError> {
+    // Checked inside, so that errors come in the same order as for
+    // `decode_vrrp` (checksum before the auth fields).
+    decode_ipv4_inner(buf, true).map(|(meta, view, _)| (meta, view))
+}
+
+/// [`decode_ipv4`] without the VRRP checksum check, which is left to the
+/// caller through the returned [`DeferredChecksum`]: which checksum forms
+/// are acceptable depends on the receiving instance (`v3_checksum_as_v2`,
+/// `old_unicast_checksum`), known only after looking up the VRID. Every other
+/// check, the IPv4 header checksum included, is done here.
+pub fn decode_ipv4_deferred(
+    buf: &[u8],
+) -> Result<(Ipv4Meta, AdvertView<'_>, DeferredChecksum), DecodeError> {
+    decode_ipv4_inner(buf, false)
+}
+
+/// `check_sum`: verify the RFC checksum too.
+fn decode_ipv4_inner(
+    buf: &[u8],
+    check_sum: bool,
+) -> Result<(Ipv4Meta, AdvertView<'_>, DeferredChecksum), DecodeError> {
     let header: &[u8; 20] = buf.first_chunk().ok_or(DecodeError::Truncated)?;
     let [ver_ihl, _tos, tl_hi, tl_lo, _id_hi, _id_lo, _frag_hi, _frag_lo, ttl, proto, _ck_hi, _ck_lo, s0, s1, s2, s3, d0, d1, d2, d3] =
         *header;
@@ -44,8 +65,11 @@ pub fn decode_ipv4(buf: &[u8]) -> Result<(Ipv4Meta, AdvertView<'_>), DecodeError
     let src = Ipv4Addr::new(s0, s1, s2, s3);
     let dst = Ipv4Addr::new(d0, d1, d2, d3);
     let payload = datagram.get(ihl_bytes..).ok_or(DecodeError::Truncated)?;
-    let view = match proto {
-        VRRP_PROTO => decode_body(payload, Family::V4 { src, dst }, false)?,
+    let (view, vrrp) = match proto {
+        VRRP_PROTO => (
+            decode_body(payload, Family::V4 { src, dst }, false, check_sum)?,
+            payload,
+        ),
         // AH (auth type 2): only the structure is checked here; the ICV
         // needs the instance's key, see `ah::verify`.
         ah::AH_PROTO => {
@@ -53,11 +77,15 @@ pub fn decode_ipv4(buf: &[u8]) -> Result<(Ipv4Meta, AdvertView<'_>), DecodeError
             if payload.first() != Some(&VRRP_PROTO) || payload.get(1) != Some(&ah::AH_PAYLOAD_LEN) {
                 return Err(DecodeError::BadAh);
             }
-            decode_body(vrrp, Family::V4 { src, dst }, true)?
+            (
+                decode_body(vrrp, Family::V4 { src, dst }, true, check_sum)?,
+                vrrp,
+            )
         }
         other => return Err(DecodeError::NotVrrpProtocol(other)),
     };
-    Ok((Ipv4Meta { src, dst, ttl }, view))
+    let rx = DeferredChecksum::new(view.version, src, dst, vrrp);
+    Ok((Ipv4Meta { src, dst, ttl }, view, rx))
 }
 
 /// Decodes the VRRP message alone (what follows the IP header). `src`/`dst`
@@ -70,7 +98,7 @@ pub fn decode_vrrp(
     src: Ipv4Addr,
     dst: Ipv4Addr,
 ) -> Result<AdvertView<'_>, DecodeError> {
-    decode_body(vrrp, Family::V4 { src, dst }, false)
+    decode_body(vrrp, Family::V4 { src, dst }, false, true)
 }
 
 /// Decodes a VRRP message received on an IPv6 raw socket: the kernel has
@@ -87,7 +115,7 @@ pub fn decode_vrrp_v6(
     src: Ipv6Addr,
     dst: Ipv6Addr,
 ) -> Result<AdvertView<'_>, DecodeError> {
-    decode_body(vrrp, Family::V6 { src, dst }, false)
+    decode_body(vrrp, Family::V6 { src, dst }, false, true)
 }
 
 /// The network layer a VRRP message came over, with the addresses its
@@ -99,8 +127,14 @@ enum Family {
 }
 
 /// `in_ah`: the message came behind an AH header, where auth type 2 (and
-/// only it) is valid.
-fn decode_body(vrrp: &[u8], family: Family, in_ah: bool) -> Result<AdvertView<'_>, DecodeError> {
+/// only it) is valid. `check_sum`: verify the (RFC) checksum here; without
+/// it the caller checks it (see [`decode_ipv4_deferred`]).
+fn decode_body(
+    vrrp: &[u8],
+    family: Family,
+    in_ah: bool,
+    check_sum: bool,
+) -> Result<AdvertView<'_>, DecodeError> {
     let v6 = matches!(family, Family::V6 { .. });
     let header: &[u8; VRRP_HEADER_LEN] = vrrp.first_chunk().ok_or(DecodeError::Truncated)?;
     let [ver_type, vrid, priority, naddr, b4, b5, _ck_hi, _ck_lo] = *header;
@@ -123,20 +157,21 @@ fn decode_body(vrrp: &[u8], family: Family, in_ah: bool) -> Result<AdvertView<'_
             actual: vrrp.len(),
         });
     }
-    let sum = match family {
-        Family::V4 { src, dst } if version == 3 => {
-            // `expected` is at most 8 + 1020, so it always fits the u16 field.
-            let len = u16::try_from(expected).unwrap_or(u16::MAX);
-            checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), vrrp)
+    if check_sum {
+        let sum = match family {
+            Family::V4 { src, dst } => {
+                // `expected` is at most 8 + 1020 + 8, so it always fits the u16 field.
+                let len = u16::try_from(expected).unwrap_or(u16::MAX);
+                checksum::add(V4Checksum::Rfc.pseudo_sum(version, src, dst, len), vrrp)
+            }
+            Family::V6 { src, dst } => {
+                let len = u32::try_from(expected).unwrap_or(u32::MAX);
+                checksum::add(checksum::pseudo_header_v6(src, dst, VRRP_PROTO, len), vrrp)
+            }
+        };
+        if checksum::finish(sum) != 0 {
+            return Err(DecodeError::BadChecksum);
         }
-        Family::V4 { .. } => checksum::add(0, vrrp),
-        Family::V6 { src, dst } => {
-            let len = u32::try_from(expected).unwrap_or(u32::MAX);
-            checksum::add(checksum::pseudo_header_v6(src, dst, VRRP_PROTO, len), vrrp)
-        }
-    };
-    if checksum::finish(sum) != 0 {
-        return Err(DecodeError::BadChecksum);
     }
     let addr_end = VRRP_HEADER_LEN + addr_len;
     let addr_bytes = vrrp

@@ -4,7 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{
-    checksum, AuthData, EncodeError, IPV4_HEADER_LEN, V2_AUTH_LEN, VRRP_PROTO, VRRP_TYPE_ADVERT,
+    checksum, AuthData, EncodeError, V4Checksum, IPV4_HEADER_LEN, V2_AUTH_LEN, VRRP_PROTO,
+    VRRP_TYPE_ADVERT,
 };
 
 /// IPv4 TOS written on adverts: precedence "internetwork control", as routing
@@ -20,6 +21,38 @@ const TOS_INTERNETWORK_CONTROL: u8 = 0xc0;
 #[allow(clippy::too_many_arguments)]
 pub fn encode_ipv4<A: Copy + Into<IpAddr>>(
     buf: &mut Vec<u8>,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    version: u8,
+    vrid: u8,
+    priority: u8,
+    adver_int_cs: u16,
+    auth: &AuthData,
+    addresses: &[A],
+) -> Result<(), EncodeError> {
+    encode_ipv4_with(
+        buf,
+        V4Checksum::Rfc,
+        src,
+        dst,
+        ttl,
+        version,
+        vrid,
+        priority,
+        adver_int_cs,
+        auth,
+        addresses,
+    )
+}
+
+/// [`encode_ipv4`] with the VRRPv3 checksum computed as `form` (keepalived's
+/// `v3_checksum_as_v2` and `old_unicast_checksum`). VRRPv2 has no
+/// pseudo-header, so `form` makes no difference to a v2 advert.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_ipv4_with<A: Copy + Into<IpAddr>>(
+    buf: &mut Vec<u8>,
+    form: V4Checksum,
     src: Ipv4Addr,
     dst: Ipv4Addr,
     ttl: u8,
@@ -58,7 +91,7 @@ pub fn encode_ipv4<A: Copy + Into<IpAddr>>(
         buf,
         IPV4_HEADER_LEN,
         &fields,
-        Pseudo::V4 { src, dst },
+        Pseudo::V4 { src, dst, form },
         vrid,
         priority,
         auth,
@@ -88,7 +121,11 @@ pub fn encode_vrrp<A: Copy + Into<IpAddr>>(
         buf,
         0,
         &fields,
-        Pseudo::V4 { src, dst },
+        Pseudo::V4 {
+            src,
+            dst,
+            form: V4Checksum::Rfc,
+        },
         vrid,
         priority,
         auth,
@@ -135,8 +172,15 @@ pub fn encode_vrrp_v6<A: Copy + Into<IpAddr>>(
 /// What the checksum covers besides the message.
 #[derive(Clone, Copy)]
 enum Pseudo {
-    V4 { src: Ipv4Addr, dst: Ipv4Addr },
-    V6 { src: Ipv6Addr, dst: Ipv6Addr },
+    V4 {
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        form: V4Checksum,
+    },
+    V6 {
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+    },
 }
 
 /// Validated, version-specific header fields.
@@ -245,11 +289,10 @@ fn write_vrrp<A: Copy + Into<IpAddr>>(
     }
     let msg = buf.get(start..).unwrap_or_default();
     let sum = match pseudo {
-        Pseudo::V4 { src, dst } if f.version == 3 => {
+        Pseudo::V4 { src, dst, form } => {
             let len = u16::try_from(msg.len()).unwrap_or(u16::MAX);
-            checksum::add(checksum::pseudo_header_v4(src, dst, VRRP_PROTO, len), msg)
+            checksum::add(form.pseudo_sum(f.version, src, dst, len), msg)
         }
-        Pseudo::V4 { .. } => checksum::add(0, msg),
         Pseudo::V6 { src, dst } => {
             let len = u32::try_from(msg.len()).unwrap_or(u32::MAX);
             checksum::add(checksum::pseudo_header_v6(src, dst, VRRP_PROTO, len), msg)

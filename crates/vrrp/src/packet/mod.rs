@@ -12,13 +12,17 @@ mod encode;
 mod error;
 #[cfg(test)]
 mod tests;
+mod v4_checksum;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use checksum::vrrp_checksum_v6;
-pub use decode::{decode_ipv4, decode_vrrp, decode_vrrp_v6};
-pub use encode::{encode_ipv4, encode_vrrp, encode_vrrp_v6};
+pub use decode::{decode_ipv4, decode_ipv4_deferred, decode_vrrp, decode_vrrp_v6};
+pub use encode::{encode_ipv4, encode_ipv4_with, encode_vrrp, encode_vrrp_v6};
 pub use error::{DecodeError, EncodeError};
+pub use v4_checksum::{
+    ChecksumPolicy, ChecksumState, ChecksumVerdict, DeferredChecksum, V4Checksum,
+};
 
 /// IP protocol number of VRRP.
 pub const VRRP_PROTO: u8 = 112;
