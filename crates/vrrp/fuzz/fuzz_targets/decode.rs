@@ -23,4 +23,12 @@ fuzz_target!(|data: &[u8]| {
         std::net::Ipv4Addr::new(192, 0, 2, 1),
         std::net::Ipv4Addr::new(224, 0, 0, 18),
     );
+    // The receive path's decoder (checksum checked later per instance).
+    let _ = vrrp::packet::decode_ipv4_deferred(data);
+    // The IPv6 message decoder (the kernel strips the IPv6 header).
+    let _ = vrrp::packet::decode_vrrp_v6(
+        data,
+        "fe80::1".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST),
+        "ff02::12".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST),
+    );
 });
