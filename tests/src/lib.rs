@@ -230,6 +230,15 @@ impl Lab {
                 node.addr
             ));
         }
+        // A veth gets its carrier a moment after `up`: a daemon started
+        // before that would see eth0 down and begin in FAULT.
+        for node in &lab.nodes {
+            let carrier = wait_until(Duration::from_secs(5), || {
+                String::from_utf8_lossy(&node.exec("ip -o link show eth0").stdout)
+                    .contains("LOWER_UP")
+            });
+            assert!(carrier, "eth0 of {} has no carrier after 5 s", node.ns);
+        }
         lab
     }
 
