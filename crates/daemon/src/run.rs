@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub keep_vips_on_exit: bool,
     /// `-s NAME`: network namespace to run in (overrides `net_namespace`).
     pub namespace: Option<String>,
+    /// Where SIGHUP re-reads the configuration from (`None`: no reload).
+    pub reload: Option<crate::reload::ReloadSource>,
 }
 
 /// A configuration problem only visible against the live system (a missing
@@ -187,65 +189,15 @@ async fn run_async(
     // VMAC unless vmac_xmit_base) and the one its VIPs without `dev` go on.
     let mut sysctls = crate::vmac::SysctlGuard::new();
     let mut vmacs: Vec<crate::vmac::VmacLink> = Vec::new();
-    let mut inst_ifs: Vec<(String, String)> = Vec::with_capacity(config.instances.len());
-    for inst in &config.instances {
-        let base = inst.interface.clone().unwrap_or_default();
-        let Some(v) = &inst.opts.use_vmac else {
-            inst_ifs.push((base.clone(), base));
-            continue;
-        };
-        let base_link = links
-            .get(&base)
-            .map(|(_, l)| l.clone())
-            .filter(|l| l.index != 0)
-            .ok_or_else(|| {
-                RuntimeConfigError(format!(
-                    "{}: ({}) use_vmac needs interface {base} to exist at start",
-                    inst.location, inst.name
-                ))
-            })?;
-        let family = if instance_is_v6(inst) {
-            crate::vmac::Family::V6
-        } else {
-            crate::vmac::Family::V4
-        };
-        let spec = crate::vmac::VmacSpec::for_instance(
-            config.global.vmac_prefix.as_deref(),
-            &base,
-            inst.virtual_router_id,
-            family,
-            v,
-        );
-        let link = nl
-            .ensure_macvlan(&spec, base_link.index, &mut sysctls)
-            .await
-            .map_err(|e| {
-                RuntimeConfigError(format!("{}: ({}) use_vmac: {e}", inst.location, inst.name))
-            })?;
-        info!(instance = %inst.name, vmac = %link.name, "({}) VMAC {} ({})", inst.name, link.name, crate::vmac::mac_string(&link.mac));
-        // Adverts from a VMAC still come from the base interface's address:
-        // its IPv4 address, or (IPv6) its link-local, which ensure_macvlan
-        // copied onto the VMAC so build_instance finds it there.
-        links.insert(
-            link.name.clone(),
-            (
-                names.len(),
-                LinkInfo {
-                    index: link.index,
-                    mac: link.mac,
-                    ipv4: base_link.ipv4.clone(),
-                },
-            ),
-        );
-        names.push(link.name.clone());
-        let adv = if inst.opts.vmac_xmit_base {
-            base
-        } else {
-            link.name.clone()
-        };
-        inst_ifs.push((adv, link.name.clone()));
-        vmacs.push(link);
-    }
+    let inst_ifs = setup_vmacs(
+        &config,
+        &nl,
+        &mut links,
+        &mut names,
+        &mut sysctls,
+        &mut vmacs,
+    )
+    .await?;
     let carries_instances: Vec<&str> = inst_ifs.iter().map(|(a, _)| a.as_str()).collect();
     let carries_v6: Vec<&str> = config
         .instances
@@ -267,32 +219,15 @@ async fn run_async(
             ifaces.push(f);
             continue;
         }
-        let vrrp_sock = if carries {
-            let proto = ah_socket_proto(&config, name);
-            let sock = VrrpSocket::open_proto(name, info.index, config.global.mcast_group4, proto)
-                .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
-            Some(Rc::new(
-                crate::sys::register_vrrp_socket(sock)
-                    .with_context(|| format!("cannot register the VRRP socket of {name}"))?,
-            ))
-        } else {
-            None
-        };
-        let packet = match PacketSocket::open(info.index) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                warn!(iface = %name, error = %e, "cannot open packet socket: no gratuitous ARP on this interface");
-                None
-            }
-        };
-        let mut f = Iface::new(name.clone(), info.index, info.mac, vrrp_sock, packet);
-        if carries_v6.contains(&name.as_str()) {
-            f.vrrp6 = Some(open_vrrp6(name, info.index, config.global.mcast_group6)?);
-        }
-        ifaces.push(f);
+        ifaces.push(open_iface(
+            &config,
+            name,
+            info,
+            carries,
+            carries_v6.contains(&name.as_str()),
+        )?);
     }
 
-    let mut instances = Vec::with_capacity(config.instances.len());
     let Plan {
         mut sources,
         mut uses,
@@ -301,35 +236,7 @@ async fn run_async(
     // removed from the instances that track it (keepalived: it then never
     // causes FAULT); an insecure one without enable_script_security runs
     // with a warning.
-    let mut scripts = Vec::new();
-    let mut refused: Vec<usize> = Vec::new();
-    for (si, src) in sources.iter().enumerate() {
-        let crate::tracking::Source::Script { index, name, .. } = src else {
-            continue;
-        };
-        let Some(def) = config.scripts.get(*index) else {
-            continue;
-        };
-        match crate::script::resolve_script(
-            def,
-            config.global.script_user.as_ref(),
-            config.global.enable_script_security,
-        ) {
-            Ok(r) => {
-                if let Some(why) = &r.insecure {
-                    warn!(script = %name, "vrrp_script '{name}': {why} (running it anyway: enable_script_security is off)");
-                }
-                scripts.push((si, r));
-            }
-            Err(e) => {
-                error!(script = %name, "vrrp_script '{name}': {e}: removed from every instance that tracks it");
-                refused.push(si);
-            }
-        }
-    }
-    for u in &mut uses {
-        u.retain(|t| !refused.contains(&t.source));
-    }
+    let scripts = resolve_scripts(&config, &sources, &mut uses);
     // track_file: init_file values written, filesystems checked, and every
     // file's value read before any instance starts.
     let file_watcher = if config.track_files.is_empty() {
@@ -359,56 +266,7 @@ async fn run_async(
         RuleSpec::from_config(r, &sys_names)
             .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
     };
-    for (rt_index, (inst, tracks)) in config.instances.iter().zip(uses).enumerate() {
-        let (adv_if, vip_if) = inst_ifs.get(rt_index).cloned().unwrap_or_default();
-        let mut rt = build_instance(inst, &config, &links, tracks, &adv_if, &vip_if)?;
-        rt.unicast = crate::unicast::Unicast {
-            peers: inst
-                .opts
-                .unicast_peer
-                .iter()
-                .map(|p| crate::unicast::Peer {
-                    addr: p.addr,
-                    min_ttl: p.min_ttl,
-                    max_ttl: p.max_ttl,
-                })
-                .collect(),
-            check_src: inst.opts.check_unicast_src,
-            ttl: inst.opts.unicast_ttl,
-        };
-        // keepalived: unicast settings without peers fall back to multicast
-        // (an error in the configuration test), except with
-        // `unicast_fault_no_peer`, which keeps the instance in FAULT.
-        rt.no_peer = inst.opts.unicast_fault_no_peer && inst.unicast_peers.is_empty();
-        rt.no_accept = !inst.opts.accept && inst.priority != 255;
-        if rt.no_peer {
-            warn!(instance = %inst.name, "({}) unicast_fault_no_peer and no unicast_peer: staying in FAULT", inst.name);
-        }
-        rt.priority_changes = inst
-            .opts
-            .notify_priority_changes
-            .or_else(|| {
-                config
-                    .sync_groups
-                    .iter()
-                    .find(|g| g.members.contains(&inst.name))
-                    .and_then(|g| g.notify_priority_changes)
-            })
-            .unwrap_or(config.global.notify_priority_changes);
-        rt.routes = inst
-            .opts
-            .virtual_routes
-            .iter()
-            .map(route)
-            .collect::<Result<_, _>>()?;
-        rt.rules = inst
-            .opts
-            .virtual_rules
-            .iter()
-            .map(rule)
-            .collect::<Result<_, _>>()?;
-        instances.push(rt);
-    }
+    let instances = build_instances(&config, &links, uses, &inst_ifs, &sys_names)?;
     let static_routes: Vec<RouteSpec> = config
         .static_routes
         .iter()
@@ -473,19 +331,7 @@ async fn run_async(
 
     // Sync groups: members by index (the configuration checks removed
     // unknown names and double memberships).
-    let groups: Vec<GroupRt> = config
-        .sync_groups
-        .iter()
-        .map(|g| {
-            let members = g
-                .members
-                .iter()
-                .filter_map(|m| config.instances.iter().position(|i| &i.name == m))
-                .collect();
-            GroupRt::new(g.clone(), members)
-        })
-        .filter(|g| !g.members.is_empty())
-        .collect();
+    let groups = build_groups(&config);
 
     // Interface trackers start from the kernel's view: up with carrier, or
     // down (a missing interface is down).
@@ -1524,4 +1370,250 @@ fn ah_socket_proto(config: &Config, ifname: &str) -> u8 {
         }
         vrrp::VRRP_PROTO
     }
+}
+
+/// use_vmac: the macvlans are created (or reused) before any socket opens on
+/// them. Returns, per instance, the interface its adverts use (the VMAC
+/// unless vmac_xmit_base) and the one its VIPs without `dev` go on; the
+/// VMACs are added to `links` and `names`.
+async fn setup_vmacs(
+    config: &Config,
+    nl: &Netlink,
+    links: &mut HashMap<String, (usize, LinkInfo)>,
+    names: &mut Vec<String>,
+    sysctls: &mut crate::vmac::SysctlGuard,
+    vmacs: &mut Vec<crate::vmac::VmacLink>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut inst_ifs: Vec<(String, String)> = Vec::with_capacity(config.instances.len());
+    for inst in &config.instances {
+        let base = inst.interface.clone().unwrap_or_default();
+        let Some(v) = &inst.opts.use_vmac else {
+            inst_ifs.push((base.clone(), base));
+            continue;
+        };
+        let base_link = links
+            .get(&base)
+            .map(|(_, l)| l.clone())
+            .filter(|l| l.index != 0)
+            .ok_or_else(|| {
+                RuntimeConfigError(format!(
+                    "{}: ({}) use_vmac needs interface {base} to exist at start",
+                    inst.location, inst.name
+                ))
+            })?;
+        let family = if instance_is_v6(inst) {
+            crate::vmac::Family::V6
+        } else {
+            crate::vmac::Family::V4
+        };
+        let spec = crate::vmac::VmacSpec::for_instance(
+            config.global.vmac_prefix.as_deref(),
+            &base,
+            inst.virtual_router_id,
+            family,
+            v,
+        );
+        let link = nl
+            .ensure_macvlan(&spec, base_link.index, sysctls)
+            .await
+            .map_err(|e| {
+                RuntimeConfigError(format!("{}: ({}) use_vmac: {e}", inst.location, inst.name))
+            })?;
+        info!(instance = %inst.name, vmac = %link.name, "({}) VMAC {} ({})", inst.name, link.name, crate::vmac::mac_string(&link.mac));
+        // Adverts from a VMAC still come from the base interface's address:
+        // its IPv4 address, or (IPv6) its link-local, which ensure_macvlan
+        // copied onto the VMAC so build_instance finds it there.
+        links.insert(
+            link.name.clone(),
+            (
+                names.len(),
+                LinkInfo {
+                    index: link.index,
+                    mac: link.mac,
+                    ipv4: base_link.ipv4.clone(),
+                },
+            ),
+        );
+        names.push(link.name.clone());
+        let adv = if inst.opts.vmac_xmit_base {
+            base
+        } else {
+            link.name.clone()
+        };
+        inst_ifs.push((adv, link.name.clone()));
+        if !vmacs.iter().any(|v| v.name == link.name) {
+            vmacs.push(link);
+        }
+    }
+    Ok(inst_ifs)
+}
+
+/// Opens the sockets of an existing interface: VRRP (when it carries
+/// instances; IPv6 too when it carries IPv6 ones) and the packet socket for
+/// gratuitous ARP.
+fn open_iface(
+    config: &Config,
+    name: &str,
+    info: &LinkInfo,
+    carries: bool,
+    carries_v6: bool,
+) -> anyhow::Result<Iface> {
+    let vrrp_sock = if carries {
+        Some(open_vrrp4(config, name, info.index)?)
+    } else {
+        None
+    };
+    let packet = match PacketSocket::open(info.index) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            warn!(iface = %name, error = %e, "cannot open packet socket: no gratuitous ARP on this interface");
+            None
+        }
+    };
+    let mut f = Iface::new(name.to_string(), info.index, info.mac, vrrp_sock, packet);
+    if carries_v6 {
+        f.vrrp6 = Some(open_vrrp6(name, info.index, config.global.mcast_group6)?);
+    }
+    Ok(f)
+}
+
+/// Opens and registers the IPv4 VRRP socket of an interface.
+fn open_vrrp4(config: &Config, name: &str, index: u32) -> anyhow::Result<Rc<AsyncFd<VrrpSocket>>> {
+    let proto = ah_socket_proto(config, name);
+    let sock = VrrpSocket::open_proto(name, index, config.global.mcast_group4, proto)
+        .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
+    Ok(Rc::new(
+        crate::sys::register_vrrp_socket(sock)
+            .with_context(|| format!("cannot register the VRRP socket of {name}"))?,
+    ))
+}
+
+/// vrrp_script: resolved and security-checked. A refused script is removed
+/// from the instances that track it (keepalived: it then never causes
+/// FAULT); an insecure one without enable_script_security runs with a
+/// warning. Returns each runnable script with its source index.
+fn resolve_scripts(
+    config: &Config,
+    sources: &[crate::tracking::Source],
+    uses: &mut [Vec<TrackUse>],
+) -> Vec<(usize, crate::script::ResolvedScript)> {
+    let mut scripts = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
+    for (si, src) in sources.iter().enumerate() {
+        let crate::tracking::Source::Script { index, name, .. } = src else {
+            continue;
+        };
+        let Some(def) = config.scripts.get(*index) else {
+            continue;
+        };
+        match crate::script::resolve_script(
+            def,
+            config.global.script_user.as_ref(),
+            config.global.enable_script_security,
+        ) {
+            Ok(r) => {
+                if let Some(why) = &r.insecure {
+                    warn!(script = %name, "vrrp_script '{name}': {why} (running it anyway: enable_script_security is off)");
+                }
+                scripts.push((si, r));
+            }
+            Err(e) => {
+                error!(script = %name, "vrrp_script '{name}': {e}: removed from every instance that tracks it");
+                refused.push(si);
+            }
+        }
+    }
+    for u in uses.iter_mut() {
+        u.retain(|t| !refused.contains(&t.source));
+    }
+    scripts
+}
+
+/// Builds every instance of `config` (not started), with its reload key.
+fn build_instances(
+    config: &Config,
+    links: &HashMap<String, (usize, LinkInfo)>,
+    uses: Vec<Vec<TrackUse>>,
+    inst_ifs: &[(String, String)],
+    sys_names: &crate::routes::SystemNames,
+) -> anyhow::Result<Vec<InstanceRt>> {
+    let route = |r: &keepalived_config::Route| {
+        RouteSpec::from_config(r, sys_names)
+            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: route: {e}", r.location))))
+    };
+    let rule = |r: &keepalived_config::Rule| {
+        RuleSpec::from_config(r, sys_names)
+            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
+    };
+    let mut instances = Vec::with_capacity(config.instances.len());
+    for (rt_index, (inst, tracks)) in config.instances.iter().zip(uses).enumerate() {
+        let (adv_if, vip_if) = inst_ifs.get(rt_index).cloned().unwrap_or_default();
+        let mut rt = build_instance(inst, config, links, tracks, &adv_if, &vip_if)?;
+        rt.unicast = crate::unicast::Unicast {
+            peers: inst
+                .opts
+                .unicast_peer
+                .iter()
+                .map(|p| crate::unicast::Peer {
+                    addr: p.addr,
+                    min_ttl: p.min_ttl,
+                    max_ttl: p.max_ttl,
+                })
+                .collect(),
+            check_src: inst.opts.check_unicast_src,
+            ttl: inst.opts.unicast_ttl,
+        };
+        // keepalived: unicast settings without peers fall back to multicast
+        // (an error in the configuration test), except with
+        // `unicast_fault_no_peer`, which keeps the instance in FAULT.
+        rt.no_peer = inst.opts.unicast_fault_no_peer && inst.unicast_peers.is_empty();
+        rt.no_accept = !inst.opts.accept && inst.priority != 255;
+        if rt.no_peer {
+            warn!(instance = %inst.name, "({}) unicast_fault_no_peer and no unicast_peer: staying in FAULT", inst.name);
+        }
+        rt.priority_changes = inst
+            .opts
+            .notify_priority_changes
+            .or_else(|| {
+                config
+                    .sync_groups
+                    .iter()
+                    .find(|g| g.members.contains(&inst.name))
+                    .and_then(|g| g.notify_priority_changes)
+            })
+            .unwrap_or(config.global.notify_priority_changes);
+        rt.routes = inst
+            .opts
+            .virtual_routes
+            .iter()
+            .map(route)
+            .collect::<Result<_, _>>()?;
+        rt.rules = inst
+            .opts
+            .virtual_rules
+            .iter()
+            .map(rule)
+            .collect::<Result<_, _>>()?;
+        rt.key = crate::reload::InstanceKey::of(inst, instance_is_v6(inst));
+        instances.push(rt);
+    }
+    Ok(instances)
+}
+
+/// Sync groups: members by index (the configuration checks removed unknown
+/// names and double memberships).
+fn build_groups(config: &Config) -> Vec<GroupRt> {
+    config
+        .sync_groups
+        .iter()
+        .map(|g| {
+            let members = g
+                .members
+                .iter()
+                .filter_map(|m| config.instances.iter().position(|i| &i.name == m))
+                .collect();
+            GroupRt::new(g.clone(), members)
+        })
+        .filter(|g| !g.members.is_empty())
+        .collect()
 }
