@@ -509,8 +509,10 @@ impl Engine {
         }
         self.deleting = false;
         self.transitions.clear();
-        let mut old: Vec<Option<InstanceRt>> =
-            std::mem::take(&mut self.instances).into_iter().map(Some).collect();
+        let mut old: Vec<Option<InstanceRt>> = std::mem::take(&mut self.instances)
+            .into_iter()
+            .map(Some)
+            .collect();
         let mut fresh = Vec::new();
         let mut kept = Vec::new();
         for (i, (new, m)) in instances.into_iter().zip(matched).enumerate() {
@@ -669,7 +671,8 @@ impl Engine {
         let repeat = new.vrrp.config().garp_master_repeat;
         if repeat > 0 {
             for (iface, addrs) in added {
-                self.garps.push_burst(iface as u32, &addrs, repeat, now.as_micros());
+                self.garps
+                    .push_burst(iface as u32, &addrs, repeat, now.as_micros());
             }
         }
     }
@@ -683,7 +686,12 @@ impl Engine {
 
     /// Feeds observations to the given process trackers only (a reload's
     /// new trackers get their initial /proc scan this way).
-    pub fn observe_with(&mut self, trackers: &[usize], now: Timestamp, observations: &[Observation]) {
+    pub fn observe_with(
+        &mut self,
+        trackers: &[usize],
+        now: Timestamp,
+        observations: &[Observation],
+    ) {
         for &t in trackers {
             if let Some(Source::Process { tracker, .. }) = self.sources.get_mut(t) {
                 for o in observations {

@@ -78,13 +78,14 @@ impl InstanceKey {
             vmac: if unicast {
                 None
             } else {
-                inst.opts
-                    .use_vmac
-                    .as_ref()
-                    .map(|v| (v.name.clone(), v.mac))
+                inst.opts.use_vmac.as_ref().map(|v| (v.name.clone(), v.mac))
             },
             vmac_xmit_base: !unicast && inst.opts.vmac_xmit_base,
-            mcast_group: if unicast { None } else { inst.opts.mcast_dst_ip },
+            mcast_group: if unicast {
+                None
+            } else {
+                inst.opts.mcast_dst_ip
+            },
         }
     }
 }

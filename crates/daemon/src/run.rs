@@ -110,7 +110,7 @@ pub fn enter_netns(name: &str) -> anyhow::Result<()> {
 }
 
 async fn run_async(
-    config: Config,
+    mut config: Config,
     opts: RunOptions,
     plan: Plan,
     source: Option<Source>,
@@ -125,64 +125,11 @@ async fn run_async(
     let all_links = nl.links().await.context("cannot list interfaces")?;
 
     // Every interface an instance or a VIP names, in first-use order.
-    let mut names: Vec<String> = Vec::new();
-    let mut add_name = |n: &str| {
-        if !names.iter().any(|x| x == n) {
-            names.push(n.to_string());
-        }
-    };
-    for inst in &config.instances {
-        let ifname = inst.interface.as_deref().ok_or_else(|| {
-            RuntimeConfigError(format!(
-                "{}: ({}) an interface is required (unicast without interface is not supported yet)",
-                inst.location, inst.name
-            ))
-        })?;
-        add_name(ifname);
-        for vip in inst
-            .virtual_ipaddress
-            .iter()
-            .chain(&inst.opts.virtual_ipaddress_excluded)
-        {
-            if let Some(dev) = &vip.dev {
-                add_name(dev);
-            }
-        }
-    }
-    // static_ipaddress: on its `dev`, else on `default_interface` (eth0).
-    let static_dev = |v: &keepalived_config::VirtualIp| -> String {
-        v.dev
-            .clone()
-            .or_else(|| config.global.default_interface.clone())
-            .unwrap_or_else(|| "eth0".to_string())
-    };
-    for v in &config.static_ipaddress {
-        add_name(&static_dev(v));
-    }
+    let mut names = interface_names(&config)?;
+    let static_dev = |v: &keepalived_config::VirtualIp| static_dev(&config, v);
     let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        let info = match nl.link_info(name).await {
-            Ok(info) => info,
-            // `dynamic_interfaces`: the interface may appear later; until
-            // then it is down, and its instances wait in FAULT.
-            Err(crate::netlink::NetlinkError::NoSuchInterface(_))
-                if config.global.dynamic_interfaces =>
-            {
-                warn!(interface = %name, "interface {name} does not exist yet (dynamic_interfaces)");
-                LinkInfo {
-                    index: 0,
-                    mac: [0; 6],
-                    ipv4: Vec::new(),
-                }
-            }
-            Err(e) => {
-                return Err(RuntimeConfigError(format!(
-                    "non-existent interface in configuration: {e}"
-                ))
-                .into())
-            }
-        };
-        links.insert(name.clone(), (i, info));
+        links.insert(name.clone(), (i, lookup_link(&nl, &config, name).await?));
     }
     // use_vmac: the macvlans are created (or reused) now, before any socket
     // opens on them. Each instance gets the interface its adverts use (the
@@ -483,37 +430,26 @@ async fn run_async(
 
     // Process tracking: the initial scan first (it sets every tracker's state
     // before any instance starts), then events as they come.
+    let mut tasks = TrackerTasks::default();
     if let Some(mut source) = source {
         let scan = source.scan().context("cannot scan /proc")?;
         let now = clock.now();
         engine
             .borrow_mut()
             .on_observations(now, &[Observation::Rescan { processes: scan }]);
-        readers.push(tokio::task::spawn_local(process_events(
+        tasks.process = Some(tokio::task::spawn_local(process_events(
             engine.clone(),
             wake.clone(),
             source,
             clock,
         )));
     }
-
-    for (source, script) in scripts {
-        let eng = engine.clone();
-        let wake = wake.clone();
-        readers.push(tokio::task::spawn_local(crate::script::run_loop(
-            script,
-            move |rep| {
-                if rep.changed.is_none() && !rep.first {
-                    return;
-                }
-                drive(&eng, &wake, |e| {
-                    e.set_script_ok(source, rep.ok, clock.now())
-                });
-            },
-        )));
+    for (_, script) in scripts {
+        let task = spawn_script(&engine, &wake, clock, script.clone());
+        tasks.scripts.push((script, task));
     }
     if let Some(w) = file_watcher {
-        readers.push(tokio::task::spawn_local(file_events(
+        tasks.file = Some(tokio::task::spawn_local(file_events(
             engine.clone(),
             wake.clone(),
             w,
@@ -546,9 +482,23 @@ async fn run_async(
             _ = wake.notified() => {}
             _ = term.recv() => break "SIGTERM",
             _ = int.recv() => break "SIGINT",
-            _ = hup.recv() => {
-                warn!("SIGHUP: configuration reload is not supported yet; running configuration unchanged");
-            }
+            _ = hup.recv() => match &opts.reload {
+                Some(src) => {
+                    let mut cx = ReloadCx {
+                        engine: &engine,
+                        wake: &wake,
+                        clock,
+                        nl: &nl,
+                        tasks: &mut tasks,
+                        readers: (&iface_readers, &iface_readers6),
+                        sysctls: &mut sysctls,
+                        vmacs: &mut vmacs,
+                        config: &mut config,
+                    };
+                    reload(&mut cx, src).await;
+                }
+                None => warn!("SIGHUP: no configuration file to reload"),
+            },
             _ = usr1.recv() => dump_state(&engine.borrow()),
             _ = usr2.recv() => dump_state(&engine.borrow()),
         }
@@ -557,6 +507,7 @@ async fn run_async(
     for r in &readers {
         r.abort();
     }
+    tasks.abort_all();
     for (_, r) in iface_readers.borrow().iter() {
         r.abort();
     }
@@ -1616,4 +1567,517 @@ fn build_groups(config: &Config) -> Vec<GroupRt> {
         })
         .filter(|g| !g.members.is_empty())
         .collect()
+}
+
+/// Every interface an instance, a VIP or a static address names, in
+/// first-use order.
+fn interface_names(config: &Config) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add_name = |n: &str| {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_string());
+        }
+    };
+    for inst in &config.instances {
+        let ifname = inst.interface.as_deref().ok_or_else(|| {
+            RuntimeConfigError(format!(
+                "{}: ({}) an interface is required (unicast without interface is not supported yet)",
+                inst.location, inst.name
+            ))
+        })?;
+        add_name(ifname);
+        for vip in inst
+            .virtual_ipaddress
+            .iter()
+            .chain(&inst.opts.virtual_ipaddress_excluded)
+        {
+            if let Some(dev) = &vip.dev {
+                add_name(dev);
+            }
+        }
+    }
+    for v in &config.static_ipaddress {
+        add_name(&static_dev(config, v));
+    }
+    Ok(names)
+}
+
+/// static_ipaddress: on its `dev`, else on `default_interface` (eth0).
+fn static_dev(config: &Config, v: &keepalived_config::VirtualIp) -> String {
+    v.dev
+        .clone()
+        .or_else(|| config.global.default_interface.clone())
+        .unwrap_or_else(|| "eth0".to_string())
+}
+
+/// The kernel's view of interface `name`. With `dynamic_interfaces` a
+/// missing one is reported down (index 0) and may appear later.
+async fn lookup_link(nl: &Netlink, config: &Config, name: &str) -> anyhow::Result<LinkInfo> {
+    match nl.link_info(name).await {
+        Ok(info) => Ok(info),
+        // `dynamic_interfaces`: the interface may appear later; until
+        // then it is down, and its instances wait in FAULT.
+        Err(crate::netlink::NetlinkError::NoSuchInterface(_))
+            if config.global.dynamic_interfaces =>
+        {
+            warn!(interface = %name, "interface {name} does not exist yet (dynamic_interfaces)");
+            Ok(LinkInfo {
+                index: 0,
+                mac: [0; 6],
+                ipv4: Vec::new(),
+            })
+        }
+        Err(e) => {
+            Err(RuntimeConfigError(format!("non-existent interface in configuration: {e}")).into())
+        }
+    }
+}
+
+/// The tasks that feed tracker sources; they live across reloads.
+#[derive(Default)]
+struct TrackerTasks {
+    /// Each running `vrrp_script` with its runner (which holds its
+    /// rise/fall state).
+    scripts: Vec<(crate::script::ResolvedScript, tokio::task::JoinHandle<()>)>,
+    file: Option<tokio::task::JoinHandle<()>>,
+    process: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TrackerTasks {
+    fn abort_all(&self) {
+        for (_, t) in &self.scripts {
+            t.abort();
+        }
+        for t in self.file.iter().chain(&self.process) {
+            t.abort();
+        }
+    }
+}
+
+/// Runs a `vrrp_script` and reports its state changes. The source is found
+/// by name on each report, so the runner survives reloads that renumber
+/// the sources.
+fn spawn_script(
+    engine: &Rc<RefCell<Engine>>,
+    wake: &Rc<Notify>,
+    clock: Clock,
+    script: crate::script::ResolvedScript,
+) -> tokio::task::JoinHandle<()> {
+    let eng = engine.clone();
+    let wake = wake.clone();
+    let name = script.name.clone();
+    tokio::task::spawn_local(crate::script::run_loop(script, move |rep| {
+        if rep.changed.is_none() && !rep.first {
+            return;
+        }
+        drive(&eng, &wake, |e| {
+            if let Some(source) = e.script_source(&name) {
+                e.set_script_ok(source, rep.ok, clock.now());
+            }
+        });
+    }))
+}
+
+/// What a reload works on: the running shell's parts.
+struct ReloadCx<'a> {
+    engine: &'a Rc<RefCell<Engine>>,
+    wake: &'a Rc<Notify>,
+    clock: Clock,
+    nl: &'a Netlink,
+    tasks: &'a mut TrackerTasks,
+    readers: (&'a IfaceReaders, &'a IfaceReaders),
+    sysctls: &'a mut crate::vmac::SysctlGuard,
+    vmacs: &'a mut Vec<crate::vmac::VmacLink>,
+    config: &'a mut Config,
+}
+
+/// SIGHUP (reference §7.5): re-reads the configuration; a configuration
+/// with errors, or one that cannot be set up on this system, leaves the
+/// running one in place.
+async fn reload(cx: &mut ReloadCx<'_>, src: &crate::reload::ReloadSource) {
+    info!("SIGHUP: reloading the configuration");
+    let Some(new) = src.load() else {
+        return;
+    };
+    match reload_with(cx, new).await {
+        Ok(()) => info!(
+            instances = cx.engine.borrow().instances.len(),
+            "reload complete"
+        ),
+        Err(e) => error!("reload failed: {e:#}; keeping the running configuration"),
+    }
+}
+
+/// Sets up what the new configuration needs (interfaces, sockets,
+/// instances, trackers): every fallible step comes before the engine is
+/// touched, so an error leaves the old configuration running.
+async fn reload_with(cx: &mut ReloadCx<'_>, new: Config) -> anyhow::Result<()> {
+    if new.root.net_namespace != cx.config.root.net_namespace {
+        warn!("net_namespace cannot change on reload: ignored");
+    }
+    let plan = tracking::build(&new).map_err(RuntimeConfigError)?;
+    if plan.has_processes() && cx.tasks.process.is_none() {
+        // No event source was opened at start (no process tracker then).
+        debug!("process trackers added by the reload: /proc will be polled");
+    }
+    let mut names = interface_names(&new)?;
+    let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
+    for name in &names {
+        links.insert(name.clone(), (0, lookup_link(cx.nl, &new, name).await?));
+    }
+    let inst_ifs = setup_vmacs(&new, cx.nl, &mut links, &mut names, cx.sysctls, cx.vmacs).await?;
+    // Interfaces keep their index in the engine; new ones are appended.
+    let existing: Vec<String> = cx
+        .engine
+        .borrow()
+        .ifaces
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
+    let mut added: Vec<String> = Vec::new();
+    for name in &names {
+        let idx = match existing.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                added.push(name.clone());
+                existing.len() + added.len() - 1
+            }
+        };
+        if let Some(entry) = links.get_mut(name) {
+            entry.0 = idx;
+        }
+    }
+    let carries_instances: Vec<&str> = inst_ifs.iter().map(|(a, _)| a.as_str()).collect();
+    let carries_v6: Vec<&str> = new
+        .instances
+        .iter()
+        .zip(&inst_ifs)
+        .filter(|(i, _)| instance_is_v6(i))
+        .map(|(_, (adv, _))| adv.as_str())
+        .collect();
+    let mut new_ifaces = Vec::new();
+    for name in &added {
+        let Some((_, info)) = links.get(name) else {
+            continue;
+        };
+        let carries = carries_instances.contains(&name.as_str());
+        if info.index == 0 {
+            let mut f = Iface::new(name.clone(), 0, info.mac, None, None);
+            f.carries_instances = carries;
+            new_ifaces.push(f);
+        } else {
+            new_ifaces.push(open_iface(
+                &new,
+                name,
+                info,
+                carries,
+                carries_v6.contains(&name.as_str()),
+            )?);
+        }
+    }
+    // Interfaces we had that now carry instances (or IPv6 ones) for the
+    // first time get their VRRP sockets.
+    let mut upgrades = Vec::new();
+    for (idx, name) in existing.iter().enumerate() {
+        let (has4, has6, index) = {
+            let eng = cx.engine.borrow();
+            let Some(f) = eng.ifaces.get(idx) else {
+                continue;
+            };
+            (f.vrrp.is_some(), f.vrrp6.is_some(), f.index)
+        };
+        if index == 0 {
+            continue;
+        }
+        let v4 = if !has4 && carries_instances.contains(&name.as_str()) {
+            Some(open_vrrp4(&new, name, index)?)
+        } else {
+            None
+        };
+        let v6 = if !has6 && carries_v6.contains(&name.as_str()) {
+            Some(open_vrrp6(name, index, new.global.mcast_group6)?)
+        } else {
+            None
+        };
+        if v4.is_some() || v6.is_some() {
+            upgrades.push((idx, v4, v6));
+        }
+    }
+
+    let Plan {
+        mut sources,
+        mut uses,
+    } = plan;
+    let scripts = resolve_scripts(&new, &sources, &mut uses);
+    let file_watcher = if new.track_files.is_empty() {
+        None
+    } else {
+        // init_file is applied at start only (reference §2.7).
+        Some(
+            crate::trackfile::start(&new.track_files, false)
+                .map_err(|e| RuntimeConfigError(format!("track_file: {e}")))?,
+        )
+    };
+    let up: Vec<String> = cx
+        .nl
+        .links()
+        .await
+        .context("cannot list interfaces")?
+        .into_iter()
+        .filter(|l| l.up)
+        .map(|l| l.name)
+        .collect();
+    let sys_names = cx
+        .nl
+        .system_names()
+        .await
+        .context("cannot read interfaces and routing tables")?;
+    let instances = build_instances(&new, &links, uses, &inst_ifs, &sys_names)?;
+    let groups = build_groups(&new);
+
+    // From here on nothing fails: the new configuration takes over.
+    let unchanged: Vec<String> = scripts
+        .iter()
+        .filter(|(_, r)| cx.tasks.scripts.iter().any(|(old, _)| old == r))
+        .map(|(_, r)| r.name.clone())
+        .collect();
+    let now = cx.clock.now();
+    let fresh_processes = {
+        let mut eng = cx.engine.borrow_mut();
+        for f in new_ifaces {
+            let idx = eng.add_iface(f);
+            debug!(iface = idx, "interface added by the reload");
+        }
+        for (idx, v4, v6) in upgrades {
+            if let Some(f) = eng.ifaces.get_mut(idx) {
+                if v4.is_some() {
+                    f.vrrp = v4;
+                    f.carries_instances = true;
+                }
+                if v6.is_some() {
+                    f.vrrp6 = v6;
+                }
+            }
+        }
+        carry_over(
+            &mut eng.sources,
+            &mut sources,
+            cx.config,
+            &new,
+            &unchanged,
+            &up,
+            file_watcher.as_ref(),
+        )
+    };
+    spawn_missing_readers(cx);
+    drive(cx.engine, cx.wake, |eng| {
+        eng.reload(instances, sources, groups, now)
+    });
+
+    // Trackers: new process trackers get their first scan; scripts whose
+    // definition changed restart; the track_file watcher is rebuilt.
+    if !fresh_processes.is_empty() {
+        if cx.tasks.process.is_none() {
+            match Source::open_poll(track_process::linux::DEFAULT_POLL_INTERVAL) {
+                Ok(source) => {
+                    cx.tasks.process = Some(tokio::task::spawn_local(process_events(
+                        cx.engine.clone(),
+                        cx.wake.clone(),
+                        source,
+                        cx.clock,
+                    )));
+                }
+                Err(e) => {
+                    error!(error = %e, "cannot watch processes: new process trackers stay down")
+                }
+            }
+        }
+        match Source::initial_scan() {
+            Ok(processes) => drive(cx.engine, cx.wake, |eng| {
+                eng.observe_with(
+                    &fresh_processes,
+                    cx.clock.now(),
+                    &[Observation::Rescan { processes }],
+                )
+            }),
+            Err(e) => error!(error = %e, "cannot scan /proc for the new process trackers"),
+        }
+    }
+    let old_scripts = std::mem::take(&mut cx.tasks.scripts);
+    let mut kept: Vec<bool> = vec![false; old_scripts.len()];
+    for (_, r) in scripts {
+        match old_scripts.iter().position(|(old, _)| *old == r) {
+            Some(j) => {
+                if let Some(k) = kept.get_mut(j) {
+                    *k = true;
+                }
+            }
+            None => {
+                info!(script = %r.name, "vrrp_script '{}' (re)started by the reload", r.name);
+                let task = spawn_script(cx.engine, cx.wake, cx.clock, r.clone());
+                cx.tasks.scripts.push((r, task));
+            }
+        }
+    }
+    for ((r, task), keep) in old_scripts.into_iter().zip(kept) {
+        if keep {
+            cx.tasks.scripts.push((r, task));
+        } else {
+            task.abort();
+        }
+    }
+    if let Some(t) = cx.tasks.file.take() {
+        t.abort();
+    }
+    if let Some(w) = file_watcher {
+        cx.tasks.file = Some(tokio::task::spawn_local(file_events(
+            cx.engine.clone(),
+            cx.wake.clone(),
+            w,
+            cx.clock,
+        )));
+    }
+    let garp = |c: &Config| {
+        (
+            c.global.garp_interval_us,
+            c.global.gna_interval_us,
+            c.garp_groups.clone(),
+        )
+    };
+    if garp(cx.config) != garp(&new) {
+        let per_iface: Vec<(String, Option<u64>, Option<u64>)> = new
+            .garp_groups
+            .iter()
+            .flat_map(|g| {
+                g.interfaces
+                    .iter()
+                    .map(move |i| (i.clone(), g.garp_interval_us, g.gna_interval_us))
+            })
+            .collect();
+        cx.engine.borrow_mut().set_garp_intervals(
+            new.global.garp_interval_us,
+            new.global.gna_interval_us,
+            &per_iface,
+        );
+    }
+    if new.static_ipaddress != cx.config.static_ipaddress
+        || new.static_routes != cx.config.static_routes
+        || new.static_rules != cx.config.static_rules
+    {
+        warn!(
+            "static_ipaddress, static_routes and static_rules changes need a restart: not applied"
+        );
+    }
+    *cx.config = new;
+    Ok(())
+}
+
+/// Starts a reader for every VRRP socket that has none (interfaces added
+/// or given sockets by a reload).
+fn spawn_missing_readers(cx: &ReloadCx<'_>) {
+    let socks: Vec<(
+        usize,
+        Option<Rc<AsyncFd<VrrpSocket>>>,
+        Option<Rc<AsyncFd<VrrpSocket>>>,
+    )> = cx
+        .engine
+        .borrow()
+        .ifaces
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, f.vrrp.clone(), f.vrrp6.clone()))
+        .collect();
+    let (readers, readers6) = cx.readers;
+    for (idx, v4, v6) in socks {
+        if let Some(sock) = v4 {
+            if !readers.borrow().iter().any(|(i, _)| *i == idx) {
+                let task = tokio::task::spawn_local(reader(
+                    cx.engine.clone(),
+                    cx.wake.clone(),
+                    idx,
+                    sock,
+                    cx.clock,
+                ));
+                readers.borrow_mut().push((idx, task));
+            }
+        }
+        if let Some(sock) = v6 {
+            if !readers6.borrow().iter().any(|(i, _)| *i == idx) {
+                let task = tokio::task::spawn_local(reader6(
+                    cx.engine.clone(),
+                    cx.wake.clone(),
+                    idx,
+                    sock,
+                    cx.clock,
+                ));
+                readers6.borrow_mut().push((idx, task));
+            }
+        }
+    }
+}
+
+/// Carries tracker states from the running sources to the reloaded plan
+/// (reference §7.5 item 7): interfaces keep their state (new ones take the
+/// kernel's), unchanged scripts their result, files their value (re-read by
+/// the new watcher), and process trackers whose definition is unchanged
+/// their whole tracker. Returns the process trackers that start afresh.
+fn carry_over(
+    old: &mut [tracking::Source],
+    new: &mut [tracking::Source],
+    old_cfg: &Config,
+    new_cfg: &Config,
+    unchanged_scripts: &[String],
+    up: &[String],
+    files: Option<&crate::trackfile::FileWatcher>,
+) -> Vec<usize> {
+    use tracking::Source as S;
+    let mut fresh = Vec::new();
+    for (i, src) in new.iter_mut().enumerate() {
+        match src {
+            S::Interface { name, up: cur } => {
+                *cur = old
+                    .iter()
+                    .find_map(|o| match o {
+                        S::Interface { name: n, up } if n == name => Some(*up),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| up.contains(name));
+            }
+            S::Script { name, ok, .. } => {
+                if unchanged_scripts.contains(name) {
+                    *ok = old.iter().find_map(|o| match o {
+                        S::Script { name: n, ok, .. } if n == name => *ok,
+                        _ => None,
+                    });
+                }
+            }
+            S::File { index, value, .. } => {
+                *value = files.and_then(|w| w.value(*index)).unwrap_or(0);
+            }
+            S::Process { tracker, .. } => {
+                let name = tracker.name().to_string();
+                let def = |c: &Config| c.track_processes.iter().find(|t| t.name == name).cloned();
+                let same = match (def(old_cfg), def(new_cfg)) {
+                    (Some(a), Some(b)) => {
+                        keepalived_config::TrackProcess {
+                            location: a.location.clone(),
+                            ..b
+                        } == a
+                    }
+                    _ => false,
+                };
+                let prev = old
+                    .iter_mut()
+                    .find(|o| matches!(o, S::Process { tracker, .. } if tracker.name() == name));
+                match prev {
+                    Some(prev) if same => {
+                        // The old source is dropped by the engine's reload.
+                        std::mem::swap(src, prev);
+                    }
+                    _ => fresh.push(i),
+                }
+            }
+        }
+    }
+    fresh
 }
