@@ -1975,11 +1975,12 @@ async fn reload_with(cx: &mut ReloadCx<'_>, new: Config) -> anyhow::Result<()> {
 /// Starts a reader for every VRRP socket that has none (interfaces added
 /// or given sockets by a reload).
 fn spawn_missing_readers(cx: &ReloadCx<'_>) {
-    let socks: Vec<(
+    type Socks = (
         usize,
         Option<Rc<AsyncFd<VrrpSocket>>>,
         Option<Rc<AsyncFd<VrrpSocket>>>,
-    )> = cx
+    );
+    let socks: Vec<Socks> = cx
         .engine
         .borrow()
         .ifaces
