@@ -188,6 +188,8 @@ pub struct InstanceRt {
     /// VRRPv3-over-IPv4 checksum rule (`Tuning::checksum`) with its
     /// old-unicast-checksum detection state.
     pub checksum: vrrp::packet::ChecksumState,
+    /// What matches this instance with its successor across a reload.
+    pub key: crate::reload::InstanceKey,
 }
 
 impl InstanceRt {
@@ -219,6 +221,7 @@ impl InstanceRt {
             scheduled: None,
             ah: vrrp::packet::ah::AhState::new(),
             checksum: vrrp::packet::ChecksumState::new(vrrp.tuning().checksum),
+            key: crate::reload::InstanceKey::default(),
             vrrp,
         }
     }
@@ -335,6 +338,9 @@ pub struct Engine {
     garps: AnnouncePacer,
     /// The GARP deadline in the timer queue.
     garp_scheduled: Option<Timestamp>,
+    /// Instances being removed by a reload: their stop is notified as
+    /// DELETED (reference §6.1 `notify_deleted`).
+    deleting: bool,
 }
 
 impl Engine {
@@ -363,7 +369,23 @@ impl Engine {
             garps: AnnouncePacer::new(0, 0),
             rx_log: LogLimiter::default(),
             garp_scheduled: None,
+            deleting: false,
         };
+        engine.index_instances();
+        engine.init_trackers();
+        engine
+    }
+
+    /// Fills the interfaces' VRID tables and the instances' group indexes
+    /// from `instances` and `groups`.
+    fn index_instances(&mut self) {
+        for iface in &mut self.ifaces {
+            iface.by_vrid.fill(u32::MAX);
+            iface.by_vrid6.fill(u32::MAX);
+            iface.shared_vrids.clear();
+            iface.shared_vrids6.clear();
+        }
+        let engine = self;
         for (i, inst) in engine.instances.iter().enumerate() {
             let vrid = usize::from(inst.vrrp.config().vrid);
             if let Some(iface) = engine.ifaces.get_mut(inst.iface) {
@@ -382,18 +404,8 @@ impl Engine {
                 }
             }
         }
-        // Every tracker slot starts from its source's current input.
-        let Engine {
-            instances, sources, ..
-        } = &mut engine;
-        for inst in instances.iter_mut() {
-            for u in &inst.tracks {
-                let input = match sources.get(u.source) {
-                    Some(src) => src.input_for(u.spec),
-                    None => crate::priority::TrackerInput::Up(true),
-                };
-                inst.prio.add_tracker(u.spec, input);
-            }
+        for inst in &mut engine.instances {
+            inst.group = None;
         }
         for (g, group) in engine.groups.iter().enumerate() {
             for &m in &group.members {
@@ -402,7 +414,24 @@ impl Engine {
                 }
             }
         }
-        engine
+    }
+
+    /// Every tracker slot of every instance starts from its source's
+    /// current input (at start, and with the new plan after a reload).
+    fn init_trackers(&mut self) {
+        let Engine {
+            instances, sources, ..
+        } = self;
+        for inst in instances.iter_mut() {
+            inst.prio = PriorityState::new(inst.vrrp.config().priority);
+            for u in &inst.tracks {
+                let input = match sources.get(u.source) {
+                    Some(src) => src.input_for(u.spec),
+                    None => crate::priority::TrackerInput::Up(true),
+                };
+                inst.prio.add_tracker(u.spec, input);
+            }
+        }
     }
 
     /// Starts every instance. Sources must already hold their initial state
@@ -420,6 +449,256 @@ impl Engine {
         }
         for g in 0..self.groups.len() {
             self.update_group_fault(g, now);
+        }
+    }
+
+    /// Adds an interface (one a reloaded configuration needs); returns its
+    /// index. Interfaces are never removed, so indexes stay valid.
+    pub fn add_iface(&mut self, iface: Iface) -> usize {
+        self.ifaces.push(iface);
+        self.ifaces.len() - 1
+    }
+
+    /// Replaces the running configuration with a reloaded one (reference
+    /// §7.5). `instances` are freshly built from the new configuration (with
+    /// their [`InstanceRt::key`]), `sources` is the new tracker plan with the
+    /// states carried over from the old one, `groups` index into
+    /// `instances`.
+    ///
+    /// - An old instance with the key of a new one keeps its protocol state
+    ///   and timers ([`vrrp::Instance::reconfigure`]): a MASTER keeps its
+    ///   role without a GARP burst; only the VIPs, routes and rules added
+    ///   to or dropped from the configuration are installed or removed
+    ///   (new VIPs get a GARP burst).
+    /// - An old instance without a match stops as on shutdown (priority-0
+    ///   advert and address removal when MASTER), notified as DELETED.
+    /// - A new instance without a match starts as at start-up.
+    pub fn reload(
+        &mut self,
+        instances: Vec<InstanceRt>,
+        sources: Vec<Source>,
+        groups: Vec<GroupRt>,
+        now: Timestamp,
+    ) {
+        // Match old instances to new ones by key, first come first served.
+        let mut taken = vec![false; self.instances.len()];
+        let mut matched: Vec<Option<usize>> = Vec::with_capacity(instances.len());
+        for new in &instances {
+            let j = self
+                .instances
+                .iter()
+                .enumerate()
+                .position(|(j, old)| !taken[j] && old.key == new.key);
+            if let Some(j) = j {
+                taken[j] = true;
+            }
+            matched.push(j);
+        }
+        // Removed instances stop first, while the old indexes are valid.
+        self.deleting = true;
+        for (j, kept) in taken.iter().enumerate() {
+            if *kept {
+                continue;
+            }
+            if let Some(inst) = self.instances.get_mut(j) {
+                let name = &inst.vrrp.config().name;
+                info!(instance = %name, "({name}) removed by the reload");
+                inst.group = None;
+            }
+            self.feed(j, now, Input::Shutdown);
+        }
+        self.deleting = false;
+        self.transitions.clear();
+        let mut old: Vec<Option<InstanceRt>> = std::mem::take(&mut self.instances)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut fresh = Vec::new();
+        let mut kept = Vec::new();
+        for (i, (new, m)) in instances.into_iter().zip(matched).enumerate() {
+            match m.and_then(|j| old.get_mut(j)).and_then(Option::take) {
+                Some(prev) => {
+                    kept.push(i);
+                    let merged = self.merge(prev, new, now);
+                    self.instances.push(merged);
+                }
+                None => {
+                    fresh.push(i);
+                    self.instances.push(new);
+                }
+            }
+        }
+        // Process trackers' deadlines are re-queued under their new indexes.
+        self.sources = sources;
+        self.groups = groups;
+        self.timers.clear();
+        for (t, src) in self.sources.iter().enumerate() {
+            if let Source::Process {
+                scheduled: Some(at),
+                ..
+            } = src
+            {
+                self.timers.push(Reverse((*at, Owner::Tracker(t))));
+            }
+        }
+        if let Some(at) = self.garp_scheduled {
+            self.timers.push(Reverse((at, Owner::Garp)));
+        }
+        self.index_instances();
+        self.init_trackers();
+        for &i in &kept {
+            if let Some(inst) = self.instances.get_mut(i) {
+                inst.scheduled = None;
+            }
+            self.run_actions(i, now);
+            self.apply_priority(i, "reload");
+            self.refresh_fault(i, now);
+            self.reschedule(i);
+        }
+        for &i in &fresh {
+            let fault = self.wants_fault(i);
+            if let Some(inst) = self.instances.get_mut(i) {
+                info!(instance = %inst.vrrp.config().name, "({}) added by the reload", inst.vrrp.config().name);
+                inst.vrrp.handle(now, Input::Fault(fault));
+            }
+            self.feed(i, now, Input::Startup);
+            self.apply_priority(i, "start");
+        }
+        for g in 0..self.groups.len() {
+            self.update_group_fault(g, now);
+        }
+        self.flush_garps(now);
+        self.group_transitions(now);
+    }
+
+    /// The instance `prev` continued with the configuration of `new`.
+    fn merge(&mut self, mut prev: InstanceRt, new: InstanceRt, now: Timestamp) -> InstanceRt {
+        let name = new.vrrp.config().name.clone();
+        let mut cfg = new.vrrp.config().clone();
+        // An address learnt after start (none configured) stays in use.
+        let (src, no_src) = if new.no_src && !prev.no_src {
+            (prev.src, false)
+        } else {
+            (new.src, new.no_src)
+        };
+        cfg.local_addr = src;
+        if prev.vrrp.state() == State::Master {
+            self.apply_address_diff(&prev, &new, now);
+        }
+        let (old_base, new_base) = (prev.vrrp.config().priority, new.vrrp.config().priority);
+        if old_base != new_base {
+            info!(instance = %name, old_priority = old_base, new_priority = new_base, "({name}) priority {old_base} -> {new_base} (reload)");
+        }
+        let tuning = *new.vrrp.tuning();
+        if tuning.checksum != prev.vrrp.tuning().checksum {
+            prev.checksum = new.checksum;
+        }
+        prev.vrrp.reconfigure(cfg, tuning, now);
+        debug!(instance = %name, state = %prev.vrrp.state(), "({name}) configuration reloaded in place");
+        InstanceRt {
+            vrrp: prev.vrrp,
+            iface: new.iface,
+            src,
+            dsts: new.dsts,
+            vips: new.vips,
+            tracks: new.tracks,
+            prio: new.prio,
+            group: None,
+            unicast: new.unicast,
+            no_accept: new.no_accept,
+            no_peer: new.no_peer,
+            no_src,
+            priority_changes: new.priority_changes,
+            routes: new.routes,
+            rules: new.rules,
+            notify: new.notify,
+            scheduled: None,
+            ah: prev.ah,
+            checksum: prev.checksum,
+            key: new.key,
+        }
+    }
+
+    /// A MASTER's reloaded address lists: dropped rules, routes and
+    /// addresses go first (the reverse of installation), then the new
+    /// addresses, routes and rules; only the new addresses are announced.
+    fn apply_address_diff(&mut self, prev: &InstanceRt, new: &InstanceRt, now: Timestamp) {
+        let same = |a: &Vip, b: &Vip| a.spec == b.spec && a.iface == b.iface;
+        for r in prev.rules.iter().filter(|r| !new.rules.contains(r)) {
+            queue(&self.netlink, NetlinkOp::DelRule(Box::new(r.clone())));
+        }
+        for r in prev.routes.iter().filter(|r| !new.routes.contains(r)) {
+            queue(&self.netlink, NetlinkOp::DelRoute(Box::new(r.clone())));
+        }
+        for vip in &prev.vips {
+            let kept = new.vips.iter().any(|n| same(n, vip));
+            if !kept {
+                self.garps.cancel(vip.iface as u32, vip.spec.addr);
+                queue(&self.netlink, NetlinkOp::Del(vip.spec.clone()));
+            }
+            if prev.no_accept && (!kept || !new.no_accept) {
+                queue(
+                    &self.netlink,
+                    NetlinkOp::Firewall(FwOp::Unblock(vip.spec.addr)),
+                );
+            }
+        }
+        let mut added: Vec<(usize, Vec<IpAddr>)> = Vec::new();
+        for vip in &new.vips {
+            let existed = prev.vips.iter().any(|p| same(p, vip));
+            if new.no_accept && (!existed || !prev.no_accept) {
+                queue(
+                    &self.netlink,
+                    NetlinkOp::Firewall(FwOp::Block(vip.spec.addr)),
+                );
+            }
+            if existed {
+                continue;
+            }
+            info!(instance = %new.vrrp.config().name, addr = %vip.spec.addr, "({}) adding {} (reload)", new.vrrp.config().name, vip.spec.addr);
+            queue(&self.netlink, NetlinkOp::Add(vip.spec.clone()));
+            match added.iter_mut().find(|(i, _)| *i == vip.iface) {
+                Some((_, a)) => a.push(vip.spec.addr),
+                None => added.push((vip.iface, vec![vip.spec.addr])),
+            }
+        }
+        for r in new.routes.iter().filter(|r| !prev.routes.contains(r)) {
+            queue(&self.netlink, NetlinkOp::AddRoute(Box::new(r.clone())));
+        }
+        for r in new.rules.iter().filter(|r| !prev.rules.contains(r)) {
+            queue(&self.netlink, NetlinkOp::AddRule(Box::new(r.clone())));
+        }
+        let repeat = new.vrrp.config().garp_master_repeat;
+        if repeat > 0 {
+            for (iface, addrs) in added {
+                self.garps
+                    .push_burst(iface as u32, &addrs, repeat, now.as_micros());
+            }
+        }
+    }
+
+    /// Source index of the `vrrp_script` called `name`.
+    pub fn script_source(&self, name: &str) -> Option<usize> {
+        self.sources
+            .iter()
+            .position(|s| matches!(s, Source::Script { name: n, .. } if n == name))
+    }
+
+    /// Feeds observations to the given process trackers only (a reload's
+    /// new trackers get their initial /proc scan this way).
+    pub fn observe_with(
+        &mut self,
+        trackers: &[usize],
+        now: Timestamp,
+        observations: &[Observation],
+    ) {
+        for &t in trackers {
+            if let Some(Source::Process { tracker, .. }) = self.sources.get_mut(t) {
+                for o in observations {
+                    tracker.handle(now.as_micros(), o);
+                }
+                self.tracker_changed(t, now);
+            }
         }
     }
 
@@ -1153,6 +1432,7 @@ impl Engine {
             children,
             transitions,
             garps,
+            deleting,
             ..
         } = self;
         let Some(inst) = instances.get_mut(i) else {
@@ -1241,6 +1521,9 @@ impl Engine {
                         (State::Master, _) => NotifyState::Master,
                         (State::Backup, _) => NotifyState::Backup,
                         (State::Fault, _) => NotifyState::Fault,
+                        (State::Initialize, vrrp::StateChangeReason::Shutdown) if *deleting => {
+                            NotifyState::Deleted
+                        }
                         (State::Initialize, vrrp::StateChangeReason::Shutdown) => NotifyState::Stop,
                         (State::Initialize, _) => NotifyState::Init,
                     };

@@ -10,6 +10,7 @@ mod netlink;
 mod notify;
 mod pidfile;
 mod priority;
+mod reload;
 mod routes;
 mod run;
 mod script;
@@ -69,6 +70,8 @@ fn main() -> ExitCode {
         error!("configuration cannot run; exiting");
         return ExitCode::from(EXIT_CONFIG);
     }
+    // SIGHUP reads the same file again, after daemon() moved us to /.
+    let conf_path = std::path::absolute(&args.use_file).unwrap_or_else(|_| args.use_file.clone());
     if args.dump_conf {
         info!("configuration: {:#?}", loaded.config);
     }
@@ -92,6 +95,10 @@ fn main() -> ExitCode {
     let opts = run::RunOptions {
         keep_vips_on_exit: args.dont_release_vrrp,
         namespace: args.namespace.clone(),
+        reload: Some(reload::ReloadSource {
+            path: conf_path,
+            options: load_options(&args),
+        }),
     };
     match run::run(loaded.config, opts) {
         Ok(()) => ExitCode::SUCCESS,

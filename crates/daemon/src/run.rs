@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub keep_vips_on_exit: bool,
     /// `-s NAME`: network namespace to run in (overrides `net_namespace`).
     pub namespace: Option<String>,
+    /// Where SIGHUP re-reads the configuration from (`None`: no reload).
+    pub reload: Option<crate::reload::ReloadSource>,
 }
 
 /// A configuration problem only visible against the live system (a missing
@@ -108,7 +110,7 @@ pub fn enter_netns(name: &str) -> anyhow::Result<()> {
 }
 
 async fn run_async(
-    config: Config,
+    mut config: Config,
     opts: RunOptions,
     plan: Plan,
     source: Option<Source>,
@@ -123,129 +125,26 @@ async fn run_async(
     let all_links = nl.links().await.context("cannot list interfaces")?;
 
     // Every interface an instance or a VIP names, in first-use order.
-    let mut names: Vec<String> = Vec::new();
-    let mut add_name = |n: &str| {
-        if !names.iter().any(|x| x == n) {
-            names.push(n.to_string());
-        }
-    };
-    for inst in &config.instances {
-        let ifname = inst.interface.as_deref().ok_or_else(|| {
-            RuntimeConfigError(format!(
-                "{}: ({}) an interface is required (unicast without interface is not supported yet)",
-                inst.location, inst.name
-            ))
-        })?;
-        add_name(ifname);
-        for vip in inst
-            .virtual_ipaddress
-            .iter()
-            .chain(&inst.opts.virtual_ipaddress_excluded)
-        {
-            if let Some(dev) = &vip.dev {
-                add_name(dev);
-            }
-        }
-    }
-    // static_ipaddress: on its `dev`, else on `default_interface` (eth0).
-    let static_dev = |v: &keepalived_config::VirtualIp| -> String {
-        v.dev
-            .clone()
-            .or_else(|| config.global.default_interface.clone())
-            .unwrap_or_else(|| "eth0".to_string())
-    };
-    for v in &config.static_ipaddress {
-        add_name(&static_dev(v));
-    }
+    let mut names = interface_names(&config)?;
+    let static_dev = |v: &keepalived_config::VirtualIp| static_dev(&config, v);
     let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
-        let info = match nl.link_info(name).await {
-            Ok(info) => info,
-            // `dynamic_interfaces`: the interface may appear later; until
-            // then it is down, and its instances wait in FAULT.
-            Err(crate::netlink::NetlinkError::NoSuchInterface(_))
-                if config.global.dynamic_interfaces =>
-            {
-                warn!(interface = %name, "interface {name} does not exist yet (dynamic_interfaces)");
-                LinkInfo {
-                    index: 0,
-                    mac: [0; 6],
-                    ipv4: Vec::new(),
-                }
-            }
-            Err(e) => {
-                return Err(RuntimeConfigError(format!(
-                    "non-existent interface in configuration: {e}"
-                ))
-                .into())
-            }
-        };
-        links.insert(name.clone(), (i, info));
+        links.insert(name.clone(), (i, lookup_link(&nl, &config, name).await?));
     }
     // use_vmac: the macvlans are created (or reused) now, before any socket
     // opens on them. Each instance gets the interface its adverts use (the
     // VMAC unless vmac_xmit_base) and the one its VIPs without `dev` go on.
     let mut sysctls = crate::vmac::SysctlGuard::new();
     let mut vmacs: Vec<crate::vmac::VmacLink> = Vec::new();
-    let mut inst_ifs: Vec<(String, String)> = Vec::with_capacity(config.instances.len());
-    for inst in &config.instances {
-        let base = inst.interface.clone().unwrap_or_default();
-        let Some(v) = &inst.opts.use_vmac else {
-            inst_ifs.push((base.clone(), base));
-            continue;
-        };
-        let base_link = links
-            .get(&base)
-            .map(|(_, l)| l.clone())
-            .filter(|l| l.index != 0)
-            .ok_or_else(|| {
-                RuntimeConfigError(format!(
-                    "{}: ({}) use_vmac needs interface {base} to exist at start",
-                    inst.location, inst.name
-                ))
-            })?;
-        let family = if instance_is_v6(inst) {
-            crate::vmac::Family::V6
-        } else {
-            crate::vmac::Family::V4
-        };
-        let spec = crate::vmac::VmacSpec::for_instance(
-            config.global.vmac_prefix.as_deref(),
-            &base,
-            inst.virtual_router_id,
-            family,
-            v,
-        );
-        let link = nl
-            .ensure_macvlan(&spec, base_link.index, &mut sysctls)
-            .await
-            .map_err(|e| {
-                RuntimeConfigError(format!("{}: ({}) use_vmac: {e}", inst.location, inst.name))
-            })?;
-        info!(instance = %inst.name, vmac = %link.name, "({}) VMAC {} ({})", inst.name, link.name, crate::vmac::mac_string(&link.mac));
-        // Adverts from a VMAC still come from the base interface's address:
-        // its IPv4 address, or (IPv6) its link-local, which ensure_macvlan
-        // copied onto the VMAC so build_instance finds it there.
-        links.insert(
-            link.name.clone(),
-            (
-                names.len(),
-                LinkInfo {
-                    index: link.index,
-                    mac: link.mac,
-                    ipv4: base_link.ipv4.clone(),
-                },
-            ),
-        );
-        names.push(link.name.clone());
-        let adv = if inst.opts.vmac_xmit_base {
-            base
-        } else {
-            link.name.clone()
-        };
-        inst_ifs.push((adv, link.name.clone()));
-        vmacs.push(link);
-    }
+    let inst_ifs = setup_vmacs(
+        &config,
+        &nl,
+        &mut links,
+        &mut names,
+        &mut sysctls,
+        &mut vmacs,
+    )
+    .await?;
     let carries_instances: Vec<&str> = inst_ifs.iter().map(|(a, _)| a.as_str()).collect();
     let carries_v6: Vec<&str> = config
         .instances
@@ -267,32 +166,15 @@ async fn run_async(
             ifaces.push(f);
             continue;
         }
-        let vrrp_sock = if carries {
-            let proto = ah_socket_proto(&config, name);
-            let sock = VrrpSocket::open_proto(name, info.index, config.global.mcast_group4, proto)
-                .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
-            Some(Rc::new(
-                crate::sys::register_vrrp_socket(sock)
-                    .with_context(|| format!("cannot register the VRRP socket of {name}"))?,
-            ))
-        } else {
-            None
-        };
-        let packet = match PacketSocket::open(info.index) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                warn!(iface = %name, error = %e, "cannot open packet socket: no gratuitous ARP on this interface");
-                None
-            }
-        };
-        let mut f = Iface::new(name.clone(), info.index, info.mac, vrrp_sock, packet);
-        if carries_v6.contains(&name.as_str()) {
-            f.vrrp6 = Some(open_vrrp6(name, info.index, config.global.mcast_group6)?);
-        }
-        ifaces.push(f);
+        ifaces.push(open_iface(
+            &config,
+            name,
+            info,
+            carries,
+            carries_v6.contains(&name.as_str()),
+        )?);
     }
 
-    let mut instances = Vec::with_capacity(config.instances.len());
     let Plan {
         mut sources,
         mut uses,
@@ -301,35 +183,7 @@ async fn run_async(
     // removed from the instances that track it (keepalived: it then never
     // causes FAULT); an insecure one without enable_script_security runs
     // with a warning.
-    let mut scripts = Vec::new();
-    let mut refused: Vec<usize> = Vec::new();
-    for (si, src) in sources.iter().enumerate() {
-        let crate::tracking::Source::Script { index, name, .. } = src else {
-            continue;
-        };
-        let Some(def) = config.scripts.get(*index) else {
-            continue;
-        };
-        match crate::script::resolve_script(
-            def,
-            config.global.script_user.as_ref(),
-            config.global.enable_script_security,
-        ) {
-            Ok(r) => {
-                if let Some(why) = &r.insecure {
-                    warn!(script = %name, "vrrp_script '{name}': {why} (running it anyway: enable_script_security is off)");
-                }
-                scripts.push((si, r));
-            }
-            Err(e) => {
-                error!(script = %name, "vrrp_script '{name}': {e}: removed from every instance that tracks it");
-                refused.push(si);
-            }
-        }
-    }
-    for u in &mut uses {
-        u.retain(|t| !refused.contains(&t.source));
-    }
+    let scripts = resolve_scripts(&config, &sources, &mut uses);
     // track_file: init_file values written, filesystems checked, and every
     // file's value read before any instance starts.
     let file_watcher = if config.track_files.is_empty() {
@@ -359,56 +213,7 @@ async fn run_async(
         RuleSpec::from_config(r, &sys_names)
             .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
     };
-    for (rt_index, (inst, tracks)) in config.instances.iter().zip(uses).enumerate() {
-        let (adv_if, vip_if) = inst_ifs.get(rt_index).cloned().unwrap_or_default();
-        let mut rt = build_instance(inst, &config, &links, tracks, &adv_if, &vip_if)?;
-        rt.unicast = crate::unicast::Unicast {
-            peers: inst
-                .opts
-                .unicast_peer
-                .iter()
-                .map(|p| crate::unicast::Peer {
-                    addr: p.addr,
-                    min_ttl: p.min_ttl,
-                    max_ttl: p.max_ttl,
-                })
-                .collect(),
-            check_src: inst.opts.check_unicast_src,
-            ttl: inst.opts.unicast_ttl,
-        };
-        // keepalived: unicast settings without peers fall back to multicast
-        // (an error in the configuration test), except with
-        // `unicast_fault_no_peer`, which keeps the instance in FAULT.
-        rt.no_peer = inst.opts.unicast_fault_no_peer && inst.unicast_peers.is_empty();
-        rt.no_accept = !inst.opts.accept && inst.priority != 255;
-        if rt.no_peer {
-            warn!(instance = %inst.name, "({}) unicast_fault_no_peer and no unicast_peer: staying in FAULT", inst.name);
-        }
-        rt.priority_changes = inst
-            .opts
-            .notify_priority_changes
-            .or_else(|| {
-                config
-                    .sync_groups
-                    .iter()
-                    .find(|g| g.members.contains(&inst.name))
-                    .and_then(|g| g.notify_priority_changes)
-            })
-            .unwrap_or(config.global.notify_priority_changes);
-        rt.routes = inst
-            .opts
-            .virtual_routes
-            .iter()
-            .map(route)
-            .collect::<Result<_, _>>()?;
-        rt.rules = inst
-            .opts
-            .virtual_rules
-            .iter()
-            .map(rule)
-            .collect::<Result<_, _>>()?;
-        instances.push(rt);
-    }
+    let instances = build_instances(&config, &links, uses, &inst_ifs, &sys_names)?;
     let static_routes: Vec<RouteSpec> = config
         .static_routes
         .iter()
@@ -473,19 +278,7 @@ async fn run_async(
 
     // Sync groups: members by index (the configuration checks removed
     // unknown names and double memberships).
-    let groups: Vec<GroupRt> = config
-        .sync_groups
-        .iter()
-        .map(|g| {
-            let members = g
-                .members
-                .iter()
-                .filter_map(|m| config.instances.iter().position(|i| &i.name == m))
-                .collect();
-            GroupRt::new(g.clone(), members)
-        })
-        .filter(|g| !g.members.is_empty())
-        .collect();
+    let groups = build_groups(&config);
 
     // Interface trackers start from the kernel's view: up with carrier, or
     // down (a missing interface is down).
@@ -637,37 +430,26 @@ async fn run_async(
 
     // Process tracking: the initial scan first (it sets every tracker's state
     // before any instance starts), then events as they come.
+    let mut tasks = TrackerTasks::default();
     if let Some(mut source) = source {
         let scan = source.scan().context("cannot scan /proc")?;
         let now = clock.now();
         engine
             .borrow_mut()
             .on_observations(now, &[Observation::Rescan { processes: scan }]);
-        readers.push(tokio::task::spawn_local(process_events(
+        tasks.process = Some(tokio::task::spawn_local(process_events(
             engine.clone(),
             wake.clone(),
             source,
             clock,
         )));
     }
-
-    for (source, script) in scripts {
-        let eng = engine.clone();
-        let wake = wake.clone();
-        readers.push(tokio::task::spawn_local(crate::script::run_loop(
-            script,
-            move |rep| {
-                if rep.changed.is_none() && !rep.first {
-                    return;
-                }
-                drive(&eng, &wake, |e| {
-                    e.set_script_ok(source, rep.ok, clock.now())
-                });
-            },
-        )));
+    for (_, script) in scripts {
+        let task = spawn_script(&engine, &wake, clock, script.clone());
+        tasks.scripts.push((script, task));
     }
     if let Some(w) = file_watcher {
-        readers.push(tokio::task::spawn_local(file_events(
+        tasks.file = Some(tokio::task::spawn_local(file_events(
             engine.clone(),
             wake.clone(),
             w,
@@ -700,9 +482,23 @@ async fn run_async(
             _ = wake.notified() => {}
             _ = term.recv() => break "SIGTERM",
             _ = int.recv() => break "SIGINT",
-            _ = hup.recv() => {
-                warn!("SIGHUP: configuration reload is not supported yet; running configuration unchanged");
-            }
+            _ = hup.recv() => match &opts.reload {
+                Some(src) => {
+                    let mut cx = ReloadCx {
+                        engine: &engine,
+                        wake: &wake,
+                        clock,
+                        nl: &nl,
+                        tasks: &mut tasks,
+                        readers: (&iface_readers, &iface_readers6),
+                        sysctls: &mut sysctls,
+                        vmacs: &mut vmacs,
+                        config: &mut config,
+                    };
+                    reload(&mut cx, src).await;
+                }
+                None => warn!("SIGHUP: no configuration file to reload"),
+            },
             _ = usr1.recv() => dump_state(&engine.borrow()),
             _ = usr2.recv() => dump_state(&engine.borrow()),
         }
@@ -711,6 +507,7 @@ async fn run_async(
     for r in &readers {
         r.abort();
     }
+    tasks.abort_all();
     for (_, r) in iface_readers.borrow().iter() {
         r.abort();
     }
@@ -1524,4 +1321,764 @@ fn ah_socket_proto(config: &Config, ifname: &str) -> u8 {
         }
         vrrp::VRRP_PROTO
     }
+}
+
+/// use_vmac: the macvlans are created (or reused) before any socket opens on
+/// them. Returns, per instance, the interface its adverts use (the VMAC
+/// unless vmac_xmit_base) and the one its VIPs without `dev` go on; the
+/// VMACs are added to `links` and `names`.
+async fn setup_vmacs(
+    config: &Config,
+    nl: &Netlink,
+    links: &mut HashMap<String, (usize, LinkInfo)>,
+    names: &mut Vec<String>,
+    sysctls: &mut crate::vmac::SysctlGuard,
+    vmacs: &mut Vec<crate::vmac::VmacLink>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut inst_ifs: Vec<(String, String)> = Vec::with_capacity(config.instances.len());
+    for inst in &config.instances {
+        let base = inst.interface.clone().unwrap_or_default();
+        let Some(v) = &inst.opts.use_vmac else {
+            inst_ifs.push((base.clone(), base));
+            continue;
+        };
+        let base_link = links
+            .get(&base)
+            .map(|(_, l)| l.clone())
+            .filter(|l| l.index != 0)
+            .ok_or_else(|| {
+                RuntimeConfigError(format!(
+                    "{}: ({}) use_vmac needs interface {base} to exist at start",
+                    inst.location, inst.name
+                ))
+            })?;
+        let family = if instance_is_v6(inst) {
+            crate::vmac::Family::V6
+        } else {
+            crate::vmac::Family::V4
+        };
+        let spec = crate::vmac::VmacSpec::for_instance(
+            config.global.vmac_prefix.as_deref(),
+            &base,
+            inst.virtual_router_id,
+            family,
+            v,
+        );
+        let link = nl
+            .ensure_macvlan(&spec, base_link.index, sysctls)
+            .await
+            .map_err(|e| {
+                RuntimeConfigError(format!("{}: ({}) use_vmac: {e}", inst.location, inst.name))
+            })?;
+        info!(instance = %inst.name, vmac = %link.name, "({}) VMAC {} ({})", inst.name, link.name, crate::vmac::mac_string(&link.mac));
+        // Adverts from a VMAC still come from the base interface's address:
+        // its IPv4 address, or (IPv6) its link-local, which ensure_macvlan
+        // copied onto the VMAC so build_instance finds it there.
+        links.insert(
+            link.name.clone(),
+            (
+                names.len(),
+                LinkInfo {
+                    index: link.index,
+                    mac: link.mac,
+                    ipv4: base_link.ipv4.clone(),
+                },
+            ),
+        );
+        names.push(link.name.clone());
+        let adv = if inst.opts.vmac_xmit_base {
+            base
+        } else {
+            link.name.clone()
+        };
+        inst_ifs.push((adv, link.name.clone()));
+        if !vmacs.iter().any(|v| v.name == link.name) {
+            vmacs.push(link);
+        }
+    }
+    Ok(inst_ifs)
+}
+
+/// Opens the sockets of an existing interface: VRRP (when it carries
+/// instances; IPv6 too when it carries IPv6 ones) and the packet socket for
+/// gratuitous ARP.
+fn open_iface(
+    config: &Config,
+    name: &str,
+    info: &LinkInfo,
+    carries: bool,
+    carries_v6: bool,
+) -> anyhow::Result<Iface> {
+    let vrrp_sock = if carries {
+        Some(open_vrrp4(config, name, info.index)?)
+    } else {
+        None
+    };
+    let packet = match PacketSocket::open(info.index) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            warn!(iface = %name, error = %e, "cannot open packet socket: no gratuitous ARP on this interface");
+            None
+        }
+    };
+    let mut f = Iface::new(name.to_string(), info.index, info.mac, vrrp_sock, packet);
+    if carries_v6 {
+        f.vrrp6 = Some(open_vrrp6(name, info.index, config.global.mcast_group6)?);
+    }
+    Ok(f)
+}
+
+/// Opens and registers the IPv4 VRRP socket of an interface.
+fn open_vrrp4(config: &Config, name: &str, index: u32) -> anyhow::Result<Rc<AsyncFd<VrrpSocket>>> {
+    let proto = ah_socket_proto(config, name);
+    let sock = VrrpSocket::open_proto(name, index, config.global.mcast_group4, proto)
+        .with_context(|| format!("cannot open the VRRP socket on {name}"))?;
+    Ok(Rc::new(
+        crate::sys::register_vrrp_socket(sock)
+            .with_context(|| format!("cannot register the VRRP socket of {name}"))?,
+    ))
+}
+
+/// vrrp_script: resolved and security-checked. A refused script is removed
+/// from the instances that track it (keepalived: it then never causes
+/// FAULT); an insecure one without enable_script_security runs with a
+/// warning. Returns each runnable script with its source index.
+fn resolve_scripts(
+    config: &Config,
+    sources: &[crate::tracking::Source],
+    uses: &mut [Vec<TrackUse>],
+) -> Vec<(usize, crate::script::ResolvedScript)> {
+    let mut scripts = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
+    for (si, src) in sources.iter().enumerate() {
+        let crate::tracking::Source::Script { index, name, .. } = src else {
+            continue;
+        };
+        let Some(def) = config.scripts.get(*index) else {
+            continue;
+        };
+        match crate::script::resolve_script(
+            def,
+            config.global.script_user.as_ref(),
+            config.global.enable_script_security,
+        ) {
+            Ok(r) => {
+                if let Some(why) = &r.insecure {
+                    warn!(script = %name, "vrrp_script '{name}': {why} (running it anyway: enable_script_security is off)");
+                }
+                scripts.push((si, r));
+            }
+            Err(e) => {
+                error!(script = %name, "vrrp_script '{name}': {e}: removed from every instance that tracks it");
+                refused.push(si);
+            }
+        }
+    }
+    for u in uses.iter_mut() {
+        u.retain(|t| !refused.contains(&t.source));
+    }
+    scripts
+}
+
+/// Builds every instance of `config` (not started), with its reload key.
+fn build_instances(
+    config: &Config,
+    links: &HashMap<String, (usize, LinkInfo)>,
+    uses: Vec<Vec<TrackUse>>,
+    inst_ifs: &[(String, String)],
+    sys_names: &crate::routes::SystemNames,
+) -> anyhow::Result<Vec<InstanceRt>> {
+    let route = |r: &keepalived_config::Route| {
+        RouteSpec::from_config(r, sys_names)
+            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: route: {e}", r.location))))
+    };
+    let rule = |r: &keepalived_config::Rule| {
+        RuleSpec::from_config(r, sys_names)
+            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
+    };
+    let mut instances = Vec::with_capacity(config.instances.len());
+    for (rt_index, (inst, tracks)) in config.instances.iter().zip(uses).enumerate() {
+        let (adv_if, vip_if) = inst_ifs.get(rt_index).cloned().unwrap_or_default();
+        let mut rt = build_instance(inst, config, links, tracks, &adv_if, &vip_if)?;
+        rt.unicast = crate::unicast::Unicast {
+            peers: inst
+                .opts
+                .unicast_peer
+                .iter()
+                .map(|p| crate::unicast::Peer {
+                    addr: p.addr,
+                    min_ttl: p.min_ttl,
+                    max_ttl: p.max_ttl,
+                })
+                .collect(),
+            check_src: inst.opts.check_unicast_src,
+            ttl: inst.opts.unicast_ttl,
+        };
+        // keepalived: unicast settings without peers fall back to multicast
+        // (an error in the configuration test), except with
+        // `unicast_fault_no_peer`, which keeps the instance in FAULT.
+        rt.no_peer = inst.opts.unicast_fault_no_peer && inst.unicast_peers.is_empty();
+        rt.no_accept = !inst.opts.accept && inst.priority != 255;
+        if rt.no_peer {
+            warn!(instance = %inst.name, "({}) unicast_fault_no_peer and no unicast_peer: staying in FAULT", inst.name);
+        }
+        rt.priority_changes = inst
+            .opts
+            .notify_priority_changes
+            .or_else(|| {
+                config
+                    .sync_groups
+                    .iter()
+                    .find(|g| g.members.contains(&inst.name))
+                    .and_then(|g| g.notify_priority_changes)
+            })
+            .unwrap_or(config.global.notify_priority_changes);
+        rt.routes = inst
+            .opts
+            .virtual_routes
+            .iter()
+            .map(route)
+            .collect::<Result<_, _>>()?;
+        rt.rules = inst
+            .opts
+            .virtual_rules
+            .iter()
+            .map(rule)
+            .collect::<Result<_, _>>()?;
+        rt.key = crate::reload::InstanceKey::of(inst, instance_is_v6(inst));
+        instances.push(rt);
+    }
+    Ok(instances)
+}
+
+/// Sync groups: members by index (the configuration checks removed unknown
+/// names and double memberships).
+fn build_groups(config: &Config) -> Vec<GroupRt> {
+    config
+        .sync_groups
+        .iter()
+        .map(|g| {
+            let members = g
+                .members
+                .iter()
+                .filter_map(|m| config.instances.iter().position(|i| &i.name == m))
+                .collect();
+            GroupRt::new(g.clone(), members)
+        })
+        .filter(|g| !g.members.is_empty())
+        .collect()
+}
+
+/// Every interface an instance, a VIP or a static address names, in
+/// first-use order.
+fn interface_names(config: &Config) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add_name = |n: &str| {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_string());
+        }
+    };
+    for inst in &config.instances {
+        let ifname = inst.interface.as_deref().ok_or_else(|| {
+            RuntimeConfigError(format!(
+                "{}: ({}) an interface is required (unicast without interface is not supported yet)",
+                inst.location, inst.name
+            ))
+        })?;
+        add_name(ifname);
+        for vip in inst
+            .virtual_ipaddress
+            .iter()
+            .chain(&inst.opts.virtual_ipaddress_excluded)
+        {
+            if let Some(dev) = &vip.dev {
+                add_name(dev);
+            }
+        }
+    }
+    for v in &config.static_ipaddress {
+        add_name(&static_dev(config, v));
+    }
+    Ok(names)
+}
+
+/// static_ipaddress: on its `dev`, else on `default_interface` (eth0).
+fn static_dev(config: &Config, v: &keepalived_config::VirtualIp) -> String {
+    v.dev
+        .clone()
+        .or_else(|| config.global.default_interface.clone())
+        .unwrap_or_else(|| "eth0".to_string())
+}
+
+/// The kernel's view of interface `name`. With `dynamic_interfaces` a
+/// missing one is reported down (index 0) and may appear later.
+async fn lookup_link(nl: &Netlink, config: &Config, name: &str) -> anyhow::Result<LinkInfo> {
+    match nl.link_info(name).await {
+        Ok(info) => Ok(info),
+        // `dynamic_interfaces`: the interface may appear later; until
+        // then it is down, and its instances wait in FAULT.
+        Err(crate::netlink::NetlinkError::NoSuchInterface(_))
+            if config.global.dynamic_interfaces =>
+        {
+            warn!(interface = %name, "interface {name} does not exist yet (dynamic_interfaces)");
+            Ok(LinkInfo {
+                index: 0,
+                mac: [0; 6],
+                ipv4: Vec::new(),
+            })
+        }
+        Err(e) => {
+            Err(RuntimeConfigError(format!("non-existent interface in configuration: {e}")).into())
+        }
+    }
+}
+
+/// The tasks that feed tracker sources; they live across reloads.
+#[derive(Default)]
+struct TrackerTasks {
+    /// Each running `vrrp_script` with its runner (which holds its
+    /// rise/fall state).
+    scripts: Vec<(crate::script::ResolvedScript, tokio::task::JoinHandle<()>)>,
+    file: Option<tokio::task::JoinHandle<()>>,
+    process: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TrackerTasks {
+    fn abort_all(&self) {
+        for (_, t) in &self.scripts {
+            t.abort();
+        }
+        for t in self.file.iter().chain(&self.process) {
+            t.abort();
+        }
+    }
+}
+
+/// Runs a `vrrp_script` and reports its state changes. The source is found
+/// by name on each report, so the runner survives reloads that renumber
+/// the sources.
+fn spawn_script(
+    engine: &Rc<RefCell<Engine>>,
+    wake: &Rc<Notify>,
+    clock: Clock,
+    script: crate::script::ResolvedScript,
+) -> tokio::task::JoinHandle<()> {
+    let eng = engine.clone();
+    let wake = wake.clone();
+    let name = script.name.clone();
+    tokio::task::spawn_local(crate::script::run_loop(script, move |rep| {
+        if rep.changed.is_none() && !rep.first {
+            return;
+        }
+        drive(&eng, &wake, |e| {
+            if let Some(source) = e.script_source(&name) {
+                e.set_script_ok(source, rep.ok, clock.now());
+            }
+        });
+    }))
+}
+
+/// What a reload works on: the running shell's parts.
+struct ReloadCx<'a> {
+    engine: &'a Rc<RefCell<Engine>>,
+    wake: &'a Rc<Notify>,
+    clock: Clock,
+    nl: &'a Netlink,
+    tasks: &'a mut TrackerTasks,
+    readers: (&'a IfaceReaders, &'a IfaceReaders),
+    sysctls: &'a mut crate::vmac::SysctlGuard,
+    vmacs: &'a mut Vec<crate::vmac::VmacLink>,
+    config: &'a mut Config,
+}
+
+/// SIGHUP (reference §7.5): re-reads the configuration; a configuration
+/// with errors, or one that cannot be set up on this system, leaves the
+/// running one in place.
+async fn reload(cx: &mut ReloadCx<'_>, src: &crate::reload::ReloadSource) {
+    info!("SIGHUP: reloading the configuration");
+    let Some(new) = src.load() else {
+        return;
+    };
+    match reload_with(cx, new).await {
+        Ok(()) => info!(
+            instances = cx.engine.borrow().instances.len(),
+            "reload complete"
+        ),
+        Err(e) => error!("reload failed: {e:#}; keeping the running configuration"),
+    }
+}
+
+/// Sets up what the new configuration needs (interfaces, sockets,
+/// instances, trackers): every fallible step comes before the engine is
+/// touched, so an error leaves the old configuration running.
+async fn reload_with(cx: &mut ReloadCx<'_>, new: Config) -> anyhow::Result<()> {
+    if new.root.net_namespace != cx.config.root.net_namespace {
+        warn!("net_namespace cannot change on reload: ignored");
+    }
+    let plan = tracking::build(&new).map_err(RuntimeConfigError)?;
+    if plan.has_processes() && cx.tasks.process.is_none() {
+        // No event source was opened at start (no process tracker then).
+        debug!("process trackers added by the reload: /proc will be polled");
+    }
+    let mut names = interface_names(&new)?;
+    let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
+    for name in &names {
+        links.insert(name.clone(), (0, lookup_link(cx.nl, &new, name).await?));
+    }
+    let inst_ifs = setup_vmacs(&new, cx.nl, &mut links, &mut names, cx.sysctls, cx.vmacs).await?;
+    // Interfaces keep their index in the engine; new ones are appended.
+    let existing: Vec<String> = cx
+        .engine
+        .borrow()
+        .ifaces
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
+    let mut added: Vec<String> = Vec::new();
+    for name in &names {
+        let idx = match existing.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                added.push(name.clone());
+                existing.len() + added.len() - 1
+            }
+        };
+        if let Some(entry) = links.get_mut(name) {
+            entry.0 = idx;
+        }
+    }
+    let carries_instances: Vec<&str> = inst_ifs.iter().map(|(a, _)| a.as_str()).collect();
+    let carries_v6: Vec<&str> = new
+        .instances
+        .iter()
+        .zip(&inst_ifs)
+        .filter(|(i, _)| instance_is_v6(i))
+        .map(|(_, (adv, _))| adv.as_str())
+        .collect();
+    let mut new_ifaces = Vec::new();
+    for name in &added {
+        let Some((_, info)) = links.get(name) else {
+            continue;
+        };
+        let carries = carries_instances.contains(&name.as_str());
+        if info.index == 0 {
+            let mut f = Iface::new(name.clone(), 0, info.mac, None, None);
+            f.carries_instances = carries;
+            new_ifaces.push(f);
+        } else {
+            new_ifaces.push(open_iface(
+                &new,
+                name,
+                info,
+                carries,
+                carries_v6.contains(&name.as_str()),
+            )?);
+        }
+    }
+    // Interfaces we had that now carry instances (or IPv6 ones) for the
+    // first time get their VRRP sockets.
+    let mut upgrades = Vec::new();
+    for (idx, name) in existing.iter().enumerate() {
+        let (has4, has6, index) = {
+            let eng = cx.engine.borrow();
+            let Some(f) = eng.ifaces.get(idx) else {
+                continue;
+            };
+            (f.vrrp.is_some(), f.vrrp6.is_some(), f.index)
+        };
+        if index == 0 {
+            continue;
+        }
+        let v4 = if !has4 && carries_instances.contains(&name.as_str()) {
+            Some(open_vrrp4(&new, name, index)?)
+        } else {
+            None
+        };
+        let v6 = if !has6 && carries_v6.contains(&name.as_str()) {
+            Some(open_vrrp6(name, index, new.global.mcast_group6)?)
+        } else {
+            None
+        };
+        if v4.is_some() || v6.is_some() {
+            upgrades.push((idx, v4, v6));
+        }
+    }
+
+    let Plan {
+        mut sources,
+        mut uses,
+    } = plan;
+    let scripts = resolve_scripts(&new, &sources, &mut uses);
+    let file_watcher = if new.track_files.is_empty() {
+        None
+    } else {
+        // init_file is applied at start only (reference §2.7).
+        Some(
+            crate::trackfile::start(&new.track_files, false)
+                .map_err(|e| RuntimeConfigError(format!("track_file: {e}")))?,
+        )
+    };
+    let up: Vec<String> = cx
+        .nl
+        .links()
+        .await
+        .context("cannot list interfaces")?
+        .into_iter()
+        .filter(|l| l.up)
+        .map(|l| l.name)
+        .collect();
+    let sys_names = cx
+        .nl
+        .system_names()
+        .await
+        .context("cannot read interfaces and routing tables")?;
+    let instances = build_instances(&new, &links, uses, &inst_ifs, &sys_names)?;
+    let groups = build_groups(&new);
+
+    // From here on nothing fails: the new configuration takes over.
+    let unchanged: Vec<String> = scripts
+        .iter()
+        .filter(|(_, r)| cx.tasks.scripts.iter().any(|(old, _)| old == r))
+        .map(|(_, r)| r.name.clone())
+        .collect();
+    let now = cx.clock.now();
+    let fresh_processes = {
+        let mut eng = cx.engine.borrow_mut();
+        for f in new_ifaces {
+            let idx = eng.add_iface(f);
+            debug!(iface = idx, "interface added by the reload");
+        }
+        for (idx, v4, v6) in upgrades {
+            if let Some(f) = eng.ifaces.get_mut(idx) {
+                if v4.is_some() {
+                    f.vrrp = v4;
+                    f.carries_instances = true;
+                }
+                if v6.is_some() {
+                    f.vrrp6 = v6;
+                }
+            }
+        }
+        carry_over(
+            &mut eng.sources,
+            &mut sources,
+            cx.config,
+            &new,
+            &unchanged,
+            &up,
+            file_watcher.as_ref(),
+        )
+    };
+    spawn_missing_readers(cx);
+    drive(cx.engine, cx.wake, |eng| {
+        eng.reload(instances, sources, groups, now)
+    });
+
+    // Trackers: new process trackers get their first scan; scripts whose
+    // definition changed restart; the track_file watcher is rebuilt.
+    if !fresh_processes.is_empty() {
+        if cx.tasks.process.is_none() {
+            match Source::open_poll(track_process::linux::DEFAULT_POLL_INTERVAL) {
+                Ok(source) => {
+                    cx.tasks.process = Some(tokio::task::spawn_local(process_events(
+                        cx.engine.clone(),
+                        cx.wake.clone(),
+                        source,
+                        cx.clock,
+                    )));
+                }
+                Err(e) => {
+                    error!(error = %e, "cannot watch processes: new process trackers stay down")
+                }
+            }
+        }
+        match Source::initial_scan() {
+            Ok(processes) => drive(cx.engine, cx.wake, |eng| {
+                eng.observe_with(
+                    &fresh_processes,
+                    cx.clock.now(),
+                    &[Observation::Rescan { processes }],
+                )
+            }),
+            Err(e) => error!(error = %e, "cannot scan /proc for the new process trackers"),
+        }
+    }
+    let old_scripts = std::mem::take(&mut cx.tasks.scripts);
+    let mut kept: Vec<bool> = vec![false; old_scripts.len()];
+    for (_, r) in scripts {
+        match old_scripts.iter().position(|(old, _)| *old == r) {
+            Some(j) => {
+                if let Some(k) = kept.get_mut(j) {
+                    *k = true;
+                }
+            }
+            None => {
+                info!(script = %r.name, "vrrp_script '{}' (re)started by the reload", r.name);
+                let task = spawn_script(cx.engine, cx.wake, cx.clock, r.clone());
+                cx.tasks.scripts.push((r, task));
+            }
+        }
+    }
+    for ((r, task), keep) in old_scripts.into_iter().zip(kept) {
+        if keep {
+            cx.tasks.scripts.push((r, task));
+        } else {
+            task.abort();
+        }
+    }
+    if let Some(t) = cx.tasks.file.take() {
+        t.abort();
+    }
+    if let Some(w) = file_watcher {
+        cx.tasks.file = Some(tokio::task::spawn_local(file_events(
+            cx.engine.clone(),
+            cx.wake.clone(),
+            w,
+            cx.clock,
+        )));
+    }
+    let garp = |c: &Config| {
+        (
+            c.global.garp_interval_us,
+            c.global.gna_interval_us,
+            c.garp_groups.clone(),
+        )
+    };
+    if garp(cx.config) != garp(&new) {
+        let per_iface: Vec<(String, Option<u64>, Option<u64>)> = new
+            .garp_groups
+            .iter()
+            .flat_map(|g| {
+                g.interfaces
+                    .iter()
+                    .map(move |i| (i.clone(), g.garp_interval_us, g.gna_interval_us))
+            })
+            .collect();
+        cx.engine.borrow_mut().set_garp_intervals(
+            new.global.garp_interval_us,
+            new.global.gna_interval_us,
+            &per_iface,
+        );
+    }
+    if new.static_ipaddress != cx.config.static_ipaddress
+        || new.static_routes != cx.config.static_routes
+        || new.static_rules != cx.config.static_rules
+    {
+        warn!(
+            "static_ipaddress, static_routes and static_rules changes need a restart: not applied"
+        );
+    }
+    *cx.config = new;
+    Ok(())
+}
+
+/// Starts a reader for every VRRP socket that has none (interfaces added
+/// or given sockets by a reload).
+fn spawn_missing_readers(cx: &ReloadCx<'_>) {
+    type Socks = (
+        usize,
+        Option<Rc<AsyncFd<VrrpSocket>>>,
+        Option<Rc<AsyncFd<VrrpSocket>>>,
+    );
+    let socks: Vec<Socks> = cx
+        .engine
+        .borrow()
+        .ifaces
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, f.vrrp.clone(), f.vrrp6.clone()))
+        .collect();
+    let (readers, readers6) = cx.readers;
+    for (idx, v4, v6) in socks {
+        if let Some(sock) = v4 {
+            if !readers.borrow().iter().any(|(i, _)| *i == idx) {
+                let task = tokio::task::spawn_local(reader(
+                    cx.engine.clone(),
+                    cx.wake.clone(),
+                    idx,
+                    sock,
+                    cx.clock,
+                ));
+                readers.borrow_mut().push((idx, task));
+            }
+        }
+        if let Some(sock) = v6 {
+            if !readers6.borrow().iter().any(|(i, _)| *i == idx) {
+                let task = tokio::task::spawn_local(reader6(
+                    cx.engine.clone(),
+                    cx.wake.clone(),
+                    idx,
+                    sock,
+                    cx.clock,
+                ));
+                readers6.borrow_mut().push((idx, task));
+            }
+        }
+    }
+}
+
+/// Carries tracker states from the running sources to the reloaded plan
+/// (reference §7.5 item 7): interfaces keep their state (new ones take the
+/// kernel's), unchanged scripts their result, files their value (re-read by
+/// the new watcher), and process trackers whose definition is unchanged
+/// their whole tracker. Returns the process trackers that start afresh.
+fn carry_over(
+    old: &mut [tracking::Source],
+    new: &mut [tracking::Source],
+    old_cfg: &Config,
+    new_cfg: &Config,
+    unchanged_scripts: &[String],
+    up: &[String],
+    files: Option<&crate::trackfile::FileWatcher>,
+) -> Vec<usize> {
+    use tracking::Source as S;
+    let mut fresh = Vec::new();
+    for (i, src) in new.iter_mut().enumerate() {
+        match src {
+            S::Interface { name, up: cur } => {
+                *cur = old
+                    .iter()
+                    .find_map(|o| match o {
+                        S::Interface { name: n, up } if n == name => Some(*up),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| up.contains(name));
+            }
+            S::Script { name, ok, .. } => {
+                if unchanged_scripts.contains(name) {
+                    *ok = old.iter().find_map(|o| match o {
+                        S::Script { name: n, ok, .. } if n == name => *ok,
+                        _ => None,
+                    });
+                }
+            }
+            S::File { index, value, .. } => {
+                *value = files.and_then(|w| w.value(*index)).unwrap_or(0);
+            }
+            S::Process { tracker, .. } => {
+                let name = tracker.name().to_string();
+                let def = |c: &Config| c.track_processes.iter().find(|t| t.name == name).cloned();
+                let same = match (def(old_cfg), def(new_cfg)) {
+                    (Some(a), Some(b)) => {
+                        keepalived_config::TrackProcess {
+                            location: a.location.clone(),
+                            ..b
+                        } == a
+                    }
+                    _ => false,
+                };
+                let prev = old
+                    .iter_mut()
+                    .find(|o| matches!(o, S::Process { tracker, .. } if tracker.name() == name));
+                match prev {
+                    Some(prev) if same => {
+                        // The old source is dropped by the engine's reload.
+                        std::mem::swap(src, prev);
+                    }
+                    _ => fresh.push(i),
+                }
+            }
+        }
+    }
+    fresh
 }

@@ -272,6 +272,83 @@ impl Instance {
         }
     }
 
+    /// Applies a new configuration (a configuration reload) without touching
+    /// the protocol state: a MASTER stays MASTER with no state change and no
+    /// GARP burst, a BACKUP keeps its down timer, and FAULT stays FAULT.
+    /// keepalived does the same for an instance it matches across a reload
+    /// (same VRID, family, interface and unicast mode).
+    ///
+    /// - The effective priority keeps the trackers' adjustment: it moves by
+    ///   the change of base priority (an owner, base 255, is always 255).
+    ///   A caller with trackers sets it again with
+    ///   [`Instance::set_effective_priority`] afterwards.
+    /// - A MASTER sends one advert at once, with the new priority and
+    ///   addresses, and its advert timer restarts from the (new) interval, as
+    ///   keepalived's reload does ("a MASTER keeps advertising straight
+    ///   away").
+    /// - A BACKUP adopts a new configured interval (VRRPv3: until the next
+    ///   advert tells it the master's); its down timer runs on.
+    /// - A `preempt_delay` in progress is dropped when preemption or the
+    ///   delay is switched off; the `garp_master_refresh` timer follows the
+    ///   new period.
+    pub fn reconfigure(&mut self, cfg: InstanceConfig, tuning: Tuning, now: Timestamp) {
+        let cfg = cfg.normalised();
+        let old_base = self.cfg.priority;
+        let old_int = self.cfg.advert_int_us;
+        let old_refresh_us = self.tuning.garp_master_refresh_us;
+        let adjusted = i32::from(self.priority) - i32::from(old_base);
+        self.cfg = cfg;
+        self.tuning = tuning;
+        let base = self.cfg.priority;
+        if base == 255 {
+            self.priority = 255;
+        } else if base != old_base {
+            let target =
+                (i32::from(base) + if old_base == 255 { 0 } else { adjusted }).clamp(1, 254);
+            // Through the setter, so a running down timer moves with the
+            // change of Master_Down_Interval.
+            self.set_effective_priority(u8::try_from(target).unwrap_or(base));
+        }
+        if !self.cfg.preempt || self.cfg.preempt_delay_us == 0 {
+            self.preempt_until = None;
+        }
+        match self.state {
+            State::Master => {
+                self.master_adver_int_us = self.cfg.advert_int_us;
+                self.send_advert_now(now);
+                let period = self.tuning.garp_master_refresh_us;
+                self.garp_refresh_at = if period > 0 && self.tuning.garp_master_refresh_repeat > 0 {
+                    Some(
+                        self.garp_refresh_at
+                            .filter(|_| period == old_refresh_us)
+                            .unwrap_or_else(|| now.add_micros(period)),
+                    )
+                } else {
+                    None
+                };
+                if self.tuning.garp_lower_prio_repeat == 0 {
+                    self.garp_lower_at = None;
+                }
+                if self.cfg.garp_master_repeat == 0 {
+                    self.garp_at = None;
+                }
+            }
+            State::Backup => {
+                if self.cfg.advert_int_us != old_int
+                    && (self.cfg.version == 2 || self.master.is_none())
+                {
+                    self.master_adver_int_us = self.cfg.advert_int_us;
+                }
+                if !self.tuning.sync_member {
+                    self.wants_master = false;
+                }
+            }
+            State::Initialize | State::Fault => {
+                self.master_adver_int_us = self.cfg.advert_int_us;
+            }
+        }
+    }
+
     /// Sets the address our adverts come from (and that breaks priority
     /// ties), for an interface whose address was not known at start.
     pub fn set_local_addr(&mut self, addr: IpAddr) {
