@@ -37,11 +37,15 @@ pub struct PidFile {
     created_dirs: Vec<PathBuf>,
 }
 
-/// The two pid files of a run.
+/// The pid files of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PidPaths {
     pub main: PathBuf,
-    pub vrrp: PathBuf,
+    /// `None` when `-p` is given without `-r`: several keepalived-rs in
+    /// different namespaces, told apart by `-p` alone, must not all claim
+    /// the one default /run/vrrp.pid (keepalived has the same clash, but
+    /// its VRRP child needs a file; ours is only a convenience).
+    pub vrrp: Option<PathBuf>,
 }
 
 /// keepalived's pid directory.
@@ -50,7 +54,7 @@ pub const RUN_DIR: &str = "/run";
 impl PidPaths {
     /// `-p`/`-r` if given, else keepalived's defaults under `run_dir`
     /// (/run) for the namespace (`-s` or `net_namespace`), `instance` and
-    /// `use_pid_dir`.
+    /// `use_pid_dir`; no VRRP file for `-p` without `-r`.
     pub fn resolve(
         pid: Option<&Path>,
         vrrp_pid: Option<&Path>,
@@ -72,14 +76,18 @@ impl PidPaths {
         };
         PidPaths {
             main: pid.map_or_else(|| name("keepalived"), Path::to_path_buf),
-            vrrp: vrrp_pid.map_or_else(|| name("vrrp"), Path::to_path_buf),
+            vrrp: match (pid, vrrp_pid) {
+                (_, Some(v)) => Some(v.to_path_buf()),
+                (Some(_), None) => None,
+                (None, None) => Some(name("vrrp")),
+            },
         }
     }
 
     /// Refuse early (before daemonising, while stderr still reaches the
     /// caller) when either file names a live process.
     pub fn check(&self) -> Result<(), PidFileError> {
-        for path in [&self.main, &self.vrrp] {
+        for path in std::iter::once(&self.main).chain(&self.vrrp) {
             if let Some(pid) = live_pid(path) {
                 return Err(PidFileError::AlreadyRunning {
                     pid,
@@ -91,9 +99,9 @@ impl PidPaths {
     }
 
     /// Create both files (main first); on any failure nothing is left.
-    pub fn create(&self) -> Result<(PidFile, PidFile), PidFileError> {
+    pub fn create(&self) -> Result<(PidFile, Option<PidFile>), PidFileError> {
         let main = PidFile::create(&self.main)?;
-        let vrrp = PidFile::create(&self.vrrp)?;
+        let vrrp = self.vrrp.as_deref().map(PidFile::create).transpose()?;
         Ok((main, vrrp))
     }
 }
@@ -207,21 +215,21 @@ mod tests {
             p(None, None, false),
             PidPaths {
                 main: "/run/keepalived.pid".into(),
-                vrrp: "/run/vrrp.pid".into()
+                vrrp: Some("/run/vrrp.pid".into())
             }
         );
         assert_eq!(
             p(None, Some("foo"), false),
             PidPaths {
                 main: "/run/keepalived/keepalived_foo.pid".into(),
-                vrrp: "/run/keepalived/vrrp_foo.pid".into()
+                vrrp: Some("/run/keepalived/vrrp_foo.pid".into())
             }
         );
         assert_eq!(
             p(Some("kaorc"), None, false),
             PidPaths {
                 main: "/run/keepalived/kaorc/keepalived.pid".into(),
-                vrrp: "/run/keepalived/kaorc/vrrp.pid".into()
+                vrrp: Some("/run/keepalived/kaorc/vrrp.pid".into())
             }
         );
         assert_eq!(
@@ -241,7 +249,9 @@ mod tests {
             run,
         );
         assert_eq!(given.main, PathBuf::from("/x/a.pid"));
-        assert_eq!(given.vrrp, PathBuf::from("/x/b.pid"));
+        assert_eq!(given.vrrp, Some(PathBuf::from("/x/b.pid")));
+        let only_p = PidPaths::resolve(Some(Path::new("/x/a.pid")), None, None, None, false, run);
+        assert_eq!(only_p.vrrp, None);
     }
 
     #[test]
@@ -252,9 +262,10 @@ mod tests {
         let paths = PidPaths::resolve(None, None, Some("ns"), Some("i"), false, &base);
         {
             let (_a, _b) = paths.create()?;
-            assert!(paths.main.exists() && paths.vrrp.exists());
+            let vrrp = paths.vrrp.as_deref().expect("default vrrp pid file");
+            assert!(paths.main.exists() && vrrp.exists());
             assert_eq!(
-                fs::read_to_string(&paths.vrrp)?.trim(),
+                fs::read_to_string(vrrp)?.trim(),
                 std::process::id().to_string()
             );
         }
@@ -270,16 +281,17 @@ mod tests {
         fs::create_dir_all(&dir)?;
         let paths = PidPaths {
             main: dir.join("k.pid"),
-            vrrp: dir.join("v.pid"),
+            vrrp: Some(dir.join("v.pid")),
         };
-        fs::write(&paths.vrrp, "1\n")?;
+        let vrrp = dir.join("v.pid");
+        fs::write(&vrrp, "1\n")?;
         assert!(matches!(
             paths.create(),
             Err(PidFileError::AlreadyRunning { pid: 1, .. })
         ));
         assert!(!paths.main.exists());
         // The other daemon's file is untouched.
-        assert_eq!(fs::read_to_string(&paths.vrrp)?, "1\n");
+        assert_eq!(fs::read_to_string(&vrrp)?, "1\n");
         fs::remove_dir_all(&dir)?;
         Ok(())
     }
