@@ -42,7 +42,9 @@ fn signal_for(pid: i32, sig: i32, file: &Path) -> String {
     }
     assert!(
         wait_until(Duration::from_secs(10), || file.exists()
-            && std::fs::metadata(file).map(|m| m.len() > 0).unwrap_or(false)),
+            && std::fs::metadata(file)
+                .map(|m| m.len() > 0)
+                .unwrap_or(false)),
         "{} did not appear after signal {sig}",
         file.display()
     );
@@ -200,9 +202,11 @@ fn second_daemon_with_the_same_pid_file_refuses() {
     let dir = d.dir().to_path_buf();
     let pidfile = dir.join("keepalived.pid");
     assert!(
-        wait_until(Duration::from_secs(10), || std::fs::read_to_string(&pidfile)
-            .map(|s| s.trim() == d.pid().to_string())
-            .unwrap_or(false)),
+        wait_until(Duration::from_secs(10), || std::fs::read_to_string(
+            &pidfile
+        )
+        .map(|s| s.trim() == d.pid().to_string())
+        .unwrap_or(false)),
         "pid file {} not written",
         pidfile.display()
     );
@@ -231,7 +235,9 @@ fn second_daemon_with_the_same_pid_file_refuses() {
     );
     assert!(!d.exited(), "the first daemon died");
     assert_eq!(
-        std::fs::read_to_string(&pidfile).expect("pid file kept").trim(),
+        std::fs::read_to_string(&pidfile)
+            .expect("pid file kept")
+            .trim(),
         d.pid().to_string(),
         "the first daemon's pid file was replaced"
     );
