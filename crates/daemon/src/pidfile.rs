@@ -2,7 +2,7 @@
 //! process's (default /run/vrrp.pid), at keepalived's paths so the same unit
 //! files and scripts work. keepalived-rs is one process, so both hold the
 //! same pid: tools that signal keepalived's VRRP child through vrrp.pid
-//! reach us too.
+//! reach us too. `-p` without `-r` writes no VRRP file (see [`PidPaths::vrrp`]).
 //!
 //! With `instance NAME`, `net_namespace NS` or `use_pid_dir`, keepalived
 //! keeps them under /run/keepalived/ (observed with 2.2.7: `instance foo`
