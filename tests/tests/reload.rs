@@ -74,10 +74,17 @@ fn repeated_reloads_change_nothing() {
     }
     // Adverts go on after the last reload; the backup stays quiet.
     std::thread::sleep(3 * SEC);
-    assert_eq!(holders(&lab, 2, VIP), vec![0], "{VIP} moved after the reloads");
+    assert_eq!(
+        holders(&lab, 2, VIP),
+        vec![0],
+        "{VIP} moved after the reloads"
+    );
     cap.stop();
     let prio0 = cap.fields("vrrp.prio == 0", &["ip.src"]);
-    assert!(prio0.is_empty(), "priority-0 adverts during reloads: {prio0:?}");
+    assert!(
+        prio0.is_empty(),
+        "priority-0 adverts during reloads: {prio0:?}"
+    );
     let from_backup = cap.fields("vrrp && ip.src == 192.0.2.11", &["vrrp.prio"]);
     assert!(
         from_backup.is_empty(),
@@ -97,7 +104,10 @@ fn repeated_reloads_change_nothing() {
     let g1 = garp(&mac1);
     assert!(g1.is_empty(), "GARP from the backup: {g1:?}");
     let g0 = garp(&mac0);
-    assert!(g0.is_empty(), "GARP burst from the master on reload: {g0:?}");
+    assert!(
+        g0.is_empty(),
+        "GARP burst from the master on reload: {g0:?}"
+    );
     if imp == Impl::Rs {
         assert_eq!(count(&m, "reload complete"), 20, "master log:\n{}", m.log());
         assert_eq!(count(&b, "reload complete"), 20, "backup log:\n{}", b.log());
@@ -110,8 +120,12 @@ fn repeated_reloads_change_nothing() {
 #[test]
 fn broken_config_keeps_the_running_one() {
     let lab = Lab::new(2);
-    let m = lab.node(0).spawn_keepalived_rs(&VrrpConf::prio(150).render());
-    let _b = lab.node(1).spawn_keepalived_rs(&VrrpConf::prio(100).render());
+    let m = lab
+        .node(0)
+        .spawn_keepalived_rs(&VrrpConf::prio(150).render());
+    let _b = lab
+        .node(1)
+        .spawn_keepalived_rs(&VrrpConf::prio(100).render());
     wait_sole_holder(
         &lab,
         2,
@@ -140,7 +154,11 @@ fn broken_config_keeps_the_running_one() {
             m.log()
         );
         std::thread::sleep(3 * SEC);
-        assert_eq!(holders(&lab, 2, VIP), vec![0], "{VIP} moved after reload {i}");
+        assert_eq!(
+            holders(&lab, 2, VIP),
+            vec![0],
+            "{VIP} moved after reload {i}"
+        );
         cap.stop();
         let adverts = cap.fields("vrrp && ip.src == 192.0.2.10", &["vrrp.prio"]);
         assert!(
@@ -264,8 +282,14 @@ fn reload_adds_removes_and_changes_instances() {
         "VI_1 adverts after the reload: {vi1:?}"
     );
     // GARPs for the new address only (C from VI_1, E from VI_3).
-    let garps = cap.fields("arp.src.proto_ipv4 == arp.dst.proto_ipv4", &["arp.src.proto_ipv4"]);
-    assert!(garps.iter().any(|r| r[0] == C), "no GARP for {C}: {garps:?}");
+    let garps = cap.fields(
+        "arp.src.proto_ipv4 == arp.dst.proto_ipv4",
+        &["arp.src.proto_ipv4"],
+    );
+    assert!(
+        garps.iter().any(|r| r[0] == C),
+        "no GARP for {C}: {garps:?}"
+    );
     assert!(
         !garps.iter().any(|r| r[0] == A),
         "GARP for the unchanged {A}: {garps:?}"

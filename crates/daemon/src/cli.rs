@@ -34,9 +34,16 @@ pub struct Args {
     /// Detailed log messages (repeat for more).
     #[arg(short = 'D', long = "log-detail", action = ArgAction::Count)]
     pub log_detail: u8,
-    /// Syslog facility (accepted; logs go to stderr/journald).
+    /// Syslog facility: 0-7 (= local0-7), local0-7, user or daemon (default).
     #[arg(short = 'S', long = "log-facility")]
     pub log_facility: Option<String>,
+    /// Also log to FILE (default $TMPDIR/keepalived.log; `_vrrp` is inserted
+    /// before the last '.', as keepalived's VRRP process does).
+    #[arg(short = 'g', long = "log-file", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub log_file: Option<String>,
+    /// Flush the log file after every line (accepted; lines are unbuffered).
+    #[arg(long = "flush-log-file")]
+    pub flush_log_file: bool,
     /// Don't log via syslog.
     #[arg(short = 'G', long = "no-syslog")]
     pub no_syslog: bool,
@@ -58,10 +65,12 @@ pub struct Args {
     /// Dump the configuration data.
     #[arg(short = 'd', long = "dump-conf")]
     pub dump_conf: bool,
-    /// Pid file.
-    #[arg(short = 'p', long = "pid", default_value = "/run/keepalived.pid")]
-    pub pid: PathBuf,
-    /// VRRP child pid file (accepted; keepalived-rs is one process).
+    /// Pid file (default /run/keepalived.pid, or under /run/keepalived/
+    /// with `instance`, `net_namespace` or `use_pid_dir`).
+    #[arg(short = 'p', long = "pid")]
+    pub pid: Option<PathBuf>,
+    /// VRRP pid file (default /run/vrrp.pid; holds our pid too, as
+    /// keepalived-rs is one process).
     #[arg(short = 'r', long = "vrrp_pid")]
     pub vrrp_pid: Option<PathBuf>,
     /// Checker child pid file (accepted and ignored).
@@ -96,6 +105,10 @@ pub struct Args {
     /// conditionals expanded, defaults filled) in keepalived syntax and exit.
     #[arg(long = "dump-config")]
     pub dump_config: bool,
+    /// Print the number of the signal for STOP, RELOAD, DATA, STATS,
+    /// STATS_CLEAR or JSON and exit.
+    #[arg(long = "signum", value_name = "SIGFUNC")]
+    pub signum: Option<String>,
     /// Print the version and exit.
     #[arg(short = 'v', long = "version")]
     pub version: bool,

@@ -3,9 +3,11 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod dump;
 mod engine;
 mod firewall;
 mod garp;
+mod logging;
 mod netlink;
 mod notify;
 mod pidfile;
@@ -14,6 +16,7 @@ mod reload;
 mod routes;
 mod run;
 mod script;
+mod sdnotify;
 mod socket;
 mod sys;
 mod timer;
@@ -39,13 +42,35 @@ fn main() -> ExitCode {
         println!("keepalived-rs {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    if let Some(name) = &args.signum {
+        // keepalived's wording and exit codes (observed with 2.2.7).
+        return match dump::signum(name) {
+            Some(n) => {
+                println!("{n}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("Unknown sigfunc {name}");
+                ExitCode::from(EXIT_FATAL)
+            }
+        };
+    }
     if let Some(out) = &args.config_test {
         return config_test(&args, out);
     }
     if args.dump_config {
         return dump_config(&args);
     }
-    init_logging(&args);
+    if let Err(e) = logging::init(&logging::LogOptions {
+        detail: args.log_detail,
+        console: args.log_console,
+        facility: args.log_facility.clone(),
+        no_syslog: args.no_syslog,
+        log_file: args.log_file.clone(),
+    }) {
+        eprintln!("{e}");
+        return ExitCode::from(EXIT_FATAL);
+    }
     if args.check {
         error!("-C/--check: the LVS checker is not part of keepalived-rs");
         return ExitCode::from(EXIT_FATAL);
@@ -75,17 +100,29 @@ fn main() -> ExitCode {
     if args.dump_conf {
         info!("configuration: {:#?}", loaded.config);
     }
+    let pid_paths = pidfile::PidPaths::resolve(
+        args.pid.as_deref(),
+        args.vrrp_pid.as_deref(),
+        args.namespace
+            .as_deref()
+            .or(loaded.config.root.net_namespace.as_deref()),
+        loaded.config.root.instance.as_deref(),
+        loaded.config.root.use_pid_dir,
+        std::path::Path::new(pidfile::RUN_DIR),
+    );
+    if let Err(e) = pid_paths.check() {
+        return already_running(&args, &e);
+    }
     if !args.dont_fork {
         if let Err(e) = nix::unistd::daemon(false, args.log_console) {
             error!("cannot daemonise: {e}");
             return ExitCode::from(EXIT_FATAL);
         }
     }
-    let _pidfile = match pidfile::PidFile::create(&args.pid) {
+    let _pidfiles = match pid_paths.create() {
         Ok(p) => p,
         Err(e @ pidfile::PidFileError::AlreadyRunning { .. }) => {
-            info!("{e}");
-            return ExitCode::SUCCESS;
+            return already_running(&args, &e);
         }
         Err(e) => {
             error!("{e}");
@@ -111,6 +148,18 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// keepalived exits 0 when its pid file names a live process (observed
+/// with 2.2.7): starting an already running service is not a failure. The
+/// message also goes to stderr when the log does not, so whoever started
+/// us sees why nothing happened.
+fn already_running(args: &cli::Args, e: &pidfile::PidFileError) -> ExitCode {
+    error!("{e}");
+    if !args.log_console {
+        eprintln!("keepalived-rs: {e}");
+    }
+    ExitCode::SUCCESS
 }
 
 fn load_options(args: &cli::Args) -> LoadOptions {
@@ -322,21 +371,4 @@ fn test_exit_code(worst: Option<Severity>) -> u8 {
         Some(Severity::Security) => 6,
         Some(Severity::Fatal) => 4,
     }
-}
-
-fn init_logging(args: &cli::Args) {
-    use tracing_subscriber::EnvFilter;
-    let level = match args.log_detail {
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
-    };
-    let filter =
-        EnvFilter::try_from_env("KEEPALIVED_RS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .init();
 }

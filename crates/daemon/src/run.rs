@@ -468,6 +468,19 @@ async fn run_async(
     let mut hup = signal(SignalKind::hangup())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;
     let mut usr2 = signal(SignalKind::user_defined2())?;
+    // Dump files (crate::dump): paths and config facts fixed at start, as
+    // keepalived fixes its tmp dir; the reload path refreshes `dump_facts`.
+    let mut json_sig = signal(SignalKind::from_raw(crate::dump::json_signal()))?;
+    let dump_paths =
+        crate::dump::DumpPaths::new(&config, opts.namespace.as_deref(), &crate::dump::tmp_dir());
+    let dump_facts = RefCell::new(crate::dump::ConfigFacts::new(&config));
+    let dump = |kind| {
+        let facts = dump_facts.borrow();
+        let snap = crate::dump::Snapshot::take(&engine.borrow(), &facts);
+        crate::dump::write_in_background(kind, snap, &facts, &dump_paths);
+    };
+    crate::sdnotify::ready();
+    let watchdog = crate::sdnotify::spawn_watchdog();
     let mut timer = PreciseTimer::new().context("cannot create the timer")?;
     let why = loop {
         let deadline = engine.borrow().next_deadline();
@@ -484,6 +497,7 @@ async fn run_async(
             _ = int.recv() => break "SIGINT",
             _ = hup.recv() => match &opts.reload {
                 Some(src) => {
+                    crate::sdnotify::reloading();
                     let mut cx = ReloadCx {
                         engine: &engine,
                         wake: &wake,
@@ -496,14 +510,21 @@ async fn run_async(
                         config: &mut config,
                     };
                     reload(&mut cx, src).await;
+                    *dump_facts.borrow_mut() = crate::dump::ConfigFacts::new(&config);
+                    crate::sdnotify::ready();
                 }
                 None => warn!("SIGHUP: no configuration file to reload"),
             },
-            _ = usr1.recv() => dump_state(&engine.borrow()),
-            _ = usr2.recv() => dump_state(&engine.borrow()),
+            _ = usr1.recv() => dump(crate::dump::DumpKind::Data),
+            _ = usr2.recv() => dump(crate::dump::DumpKind::Stats),
+            _ = json_sig.recv() => dump(crate::dump::DumpKind::Json),
         }
     };
     info!("{why} received: stopping");
+    crate::sdnotify::stopping();
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     for r in &readers {
         r.abort();
     }
@@ -1282,22 +1303,6 @@ async fn netlink_worker(nl: Netlink, mut rx: mpsc::UnboundedReceiver<NetlinkOp>)
             Err(e) => error!(error = %e, "netlink change failed"),
         }
     }
-}
-
-fn dump_state(engine: &Engine) {
-    for inst in &engine.instances {
-        let v = &inst.vrrp;
-        let s = v.stats();
-        info!(
-            "({}) state {} priority {} adverts rx {} tx {}",
-            v.config().name,
-            v.state(),
-            v.priority(),
-            s.adverts_received,
-            s.adverts_sent
-        );
-    }
-    info!(stats = ?engine.stats, "dispatch counters");
 }
 
 /// The IP protocol of an interface's VRRP socket. keepalived's AH adverts
