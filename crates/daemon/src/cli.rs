@@ -2,7 +2,7 @@
 //! Flags that only matter to keepalived's other subsystems (checker, BFD, SNMP) are
 //! accepted and ignored.
 
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -16,6 +16,7 @@ pub struct Args {
     #[arg(
         short = 'f',
         long = "use-file",
+        global = true,
         default_value = "/etc/keepalived/keepalived.conf"
     )]
     pub use_file: PathBuf,
@@ -72,13 +73,13 @@ pub struct Args {
     pub bfd_pid: Option<PathBuf>,
     /// Run in this network namespace (as `net_namespace NAME`; process
     /// tracking stays in the initial one).
-    #[arg(short = 's', long = "namespace")]
+    #[arg(short = 's', long = "namespace", global = true)]
     pub namespace: Option<String>,
     /// All include checks on (accepted).
     #[arg(short = 'e', long = "all-config")]
     pub all_config: bool,
     /// Config id for `@ID` lines (default: host name up to the first '.').
-    #[arg(short = 'i', long = "config-id")]
+    #[arg(short = 'i', long = "config-id", global = true)]
     pub config_id: Option<String>,
     /// File creation mask (accepted).
     #[arg(short = 'u', long = "umask")]
@@ -99,4 +100,34 @@ pub struct Args {
     /// Print the version and exit.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+    /// Control socket (default: under /run/keepalived-rs/, named after
+    /// the network namespace and the instance name, like keepalived's pid
+    /// files).
+    #[arg(long = "control-socket", global = true, value_name = "PATH")]
+    pub control_socket: Option<PathBuf>,
+    /// Serve Prometheus metrics over HTTP on ADDR:PORT (off by default;
+    /// overrides `metrics_listen` in global_defs).
+    #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Talk to a running daemon instead of running one.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Requests to a running daemon over its control socket.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show every instance: state, priorities, master, since when, trackers.
+    Status {
+        /// Print the daemon's JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the daemon to reload its configuration (as SIGHUP does).
+    Reload,
+    /// Send a gratuitous ARP / unsolicited NA burst for a MASTER instance.
+    Garp {
+        /// The vrrp_instance name.
+        instance: String,
+    },
 }

@@ -3,9 +3,11 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod control;
 mod engine;
 mod firewall;
 mod garp;
+mod metrics;
 mod netlink;
 mod notify;
 mod pidfile;
@@ -14,6 +16,7 @@ mod routes;
 mod run;
 mod script;
 mod socket;
+mod status;
 mod sys;
 mod timer;
 mod trackfile;
@@ -37,6 +40,9 @@ fn main() -> ExitCode {
     if args.version {
         println!("keepalived-rs {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
+    }
+    if let Some(cmd) = &args.command {
+        return ExitCode::from(control::run_client(cmd, &client_socket_path(&args)));
     }
     if let Some(out) = &args.config_test {
         return config_test(&args, out);
@@ -92,6 +98,7 @@ fn main() -> ExitCode {
     let opts = run::RunOptions {
         keep_vips_on_exit: args.dont_release_vrrp,
         namespace: args.namespace.clone(),
+        management: management_options(&args, &loaded.config),
     };
     match run::run(loaded.config, opts) {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,6 +111,46 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The daemon's control socket and metrics address: flags first, then
+/// the configuration (`net_namespace`, `instance`, `metrics_listen`).
+fn management_options(
+    args: &cli::Args,
+    config: &keepalived_config::Config,
+) -> control::ManagementOptions {
+    let namespace = args
+        .namespace
+        .as_deref()
+        .or(config.root.net_namespace.as_deref());
+    let instance = config
+        .root
+        .instance
+        .as_deref()
+        .or(args.config_id.as_deref());
+    control::ManagementOptions {
+        control_socket: Some(control::resolve_socket_path(
+            args.control_socket.as_deref(),
+            namespace,
+            instance,
+        )),
+        metrics_listen: args.metrics_listen.or(config.global.metrics_listen),
+    }
+}
+
+/// The socket a client subcommand talks to: derived as the daemon derives
+/// it, reading `net_namespace` and `instance` from the configuration file
+/// when it can be read (diagnostics are not shown: the daemon has them).
+fn client_socket_path(args: &cli::Args) -> std::path::PathBuf {
+    if let Some(p) = &args.control_socket {
+        return p.clone();
+    }
+    let root = keepalived_config::load_file(&args.use_file, &load_options(args))
+        .map(|l| l.config.root)
+        .unwrap_or_default();
+    let namespace = args.namespace.as_deref().or(root.net_namespace.as_deref());
+    let instance = root.instance.as_deref().or(args.config_id.as_deref());
+    control::resolve_socket_path(None, namespace, instance)
 }
 
 fn load_options(args: &cli::Args) -> LoadOptions {

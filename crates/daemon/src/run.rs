@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub keep_vips_on_exit: bool,
     /// `-s NAME`: network namespace to run in (overrides `net_namespace`).
     pub namespace: Option<String>,
+    /// Control socket and metrics exporter.
+    pub management: crate::control::ManagementOptions,
 }
 
 /// A configuration problem only visible against the live system (a missing
@@ -680,6 +682,14 @@ async fn run_async(
         "keepalived-rs started"
     );
     engine.borrow_mut().start(clock.now());
+    // Control socket and metrics (reload: None until SIGHUP reload exists).
+    let management = crate::control::Management::start(
+        engine.clone(),
+        wake.clone(),
+        move || clock.now(),
+        &opts.management,
+        None,
+    );
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -708,6 +718,7 @@ async fn run_async(
         }
     };
     info!("{why} received: stopping");
+    management.stop();
     for r in &readers {
         r.abort();
     }
