@@ -436,6 +436,14 @@ impl Node {
         self.spawn(DaemonKind::KeepalivedRs, dir, argv)
     }
 
+    /// Start keepalived-rs with extra command-line arguments (after the
+    /// usual `-f CONF -n -l -D -p PIDFILE`).
+    pub fn spawn_keepalived_rs_args(&self, conf: &str, extra: &[&str]) -> Daemon {
+        let (dir, mut argv) = self.keepalived_rs_argv(conf);
+        argv.extend(extra.iter().map(|a| (*a).to_string()));
+        self.spawn(DaemonKind::KeepalivedRs, dir, argv)
+    }
+
     fn keepalived_rs_argv(&self, conf: &str) -> (PathBuf, Vec<String>) {
         let bin = keepalived_rs_bin();
         let dir = self.next_dir("krs");

@@ -131,3 +131,48 @@ pub enum Command {
         instance: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalived_flags_still_run_the_daemon() {
+        let a = Args::try_parse_from(["keepalived-rs", "-f", "x.conf", "-n", "-l", "-D"])
+            .expect("keepalived's flags parse");
+        assert!(a.command.is_none());
+        assert_eq!(a.use_file, PathBuf::from("x.conf"));
+        assert!(a.dont_fork && a.log_console);
+        assert_eq!(a.log_detail, 1);
+        assert_eq!(a.metrics_listen, None);
+    }
+
+    #[test]
+    fn subcommands_take_the_socket_flags_after_them() {
+        let a = Args::try_parse_from([
+            "keepalived-rs",
+            "status",
+            "--json",
+            "-s",
+            "blue",
+            "--control-socket",
+            "/tmp/c.sock",
+        ])
+        .expect("status parses");
+        assert!(matches!(a.command, Some(Command::Status { json: true })));
+        assert_eq!(a.namespace.as_deref(), Some("blue"));
+        assert_eq!(a.control_socket, Some(PathBuf::from("/tmp/c.sock")));
+        let g = Args::try_parse_from(["keepalived-rs", "-i", "lb1", "garp", "VI_1"])
+            .expect("garp parses");
+        assert!(matches!(g.command, Some(Command::Garp { ref instance }) if instance == "VI_1"));
+        assert_eq!(g.config_id.as_deref(), Some("lb1"));
+        assert!(Args::try_parse_from(["keepalived-rs", "garp"]).is_err());
+        assert!(Args::try_parse_from(["keepalived-rs", "stray"]).is_err());
+        let m = Args::try_parse_from(["keepalived-rs", "--metrics-listen", "[::1]:9650"])
+            .expect("metrics flag parses");
+        assert_eq!(
+            m.metrics_listen,
+            Some("[::1]:9650".parse().expect("address"))
+        );
+    }
+}
