@@ -339,6 +339,11 @@ impl Drop for Lab {
         // /run/keepalived/NAME behind when killed (remove_dir: empty only).
         for n in &self.nodes {
             let _ = fs::remove_dir(Path::new("/run/keepalived").join(&n.ns));
+            // keepalived-rs's default control socket for a daemon started
+            // with `ip netns exec` (left behind by SIGKILL).
+            let d = Path::new("/run/keepalived-rs").join(format!("keepalived_{}", n.ns));
+            let _ = fs::remove_file(d.join("control.sock"));
+            let _ = fs::remove_dir(d);
         }
         if std::thread::panicking() {
             eprintln!("lab {}: logs kept in {}", self.prefix, self.dir.display());

@@ -223,6 +223,9 @@ impl Shared {
 pub struct Management {
     tasks: Vec<JoinHandle<()>>,
     socket: Option<PathBuf>,
+    /// The socket's directory, if we created it (removed again when empty,
+    /// so per-namespace directories do not pile up).
+    created_dir: Option<PathBuf>,
 }
 
 impl Management {
@@ -246,8 +249,10 @@ impl Management {
         let mut m = Management {
             tasks: Vec::new(),
             socket: None,
+            created_dir: None,
         };
         if let Some(path) = &opts.control_socket {
+            m.created_dir = path.parent().filter(|d| !d.exists()).map(Path::to_path_buf);
             match bind_control(path) {
                 Ok(listener) => {
                     info!(socket = %path.display(), "control socket listening");
@@ -291,6 +296,9 @@ impl Drop for Management {
         }
         if let Some(p) = self.socket.take() {
             let _ = std::fs::remove_file(p);
+        }
+        if let Some(d) = self.created_dir.take() {
+            let _ = std::fs::remove_dir(d);
         }
     }
 }
