@@ -348,6 +348,11 @@ impl Drop for Lab {
         // /run/keepalived/NAME behind when killed (remove_dir: empty only).
         for n in &self.nodes {
             let _ = fs::remove_dir(Path::new("/run/keepalived").join(&n.ns));
+            // keepalived-rs's default control socket for a daemon started
+            // with `ip netns exec` (left behind by SIGKILL).
+            let d = Path::new("/run/keepalived-rs").join(format!("keepalived_{}", n.ns));
+            let _ = fs::remove_file(d.join("control.sock"));
+            let _ = fs::remove_dir(d);
         }
         if std::thread::panicking() {
             eprintln!("lab {}: logs kept in {}", self.prefix, self.dir.display());
@@ -442,6 +447,14 @@ impl Node {
     /// Start keepalived-rs in this node with the given config text.
     pub fn spawn_keepalived_rs(&self, conf: &str) -> Daemon {
         let (dir, argv) = self.keepalived_rs_argv(conf);
+        self.spawn(DaemonKind::KeepalivedRs, dir, argv)
+    }
+
+    /// Start keepalived-rs with extra command-line arguments (after the
+    /// usual `-f CONF -n -l -D -p PIDFILE`).
+    pub fn spawn_keepalived_rs_args(&self, conf: &str, extra: &[&str]) -> Daemon {
+        let (dir, mut argv) = self.keepalived_rs_argv(conf);
+        argv.extend(extra.iter().map(|a| (*a).to_string()));
         self.spawn(DaemonKind::KeepalivedRs, dir, argv)
     }
 

@@ -491,6 +491,9 @@ fn global(w: &mut Writer, g: &GlobalDefs, with_skip_check: bool) {
         }
     }
     w.kv("json_version", g.json_version);
+    if let Some(a) = g.metrics_listen {
+        w.kv("metrics_listen", a);
+    }
     opt_script(w, "startup_script", &g.startup_script);
     w.kv("startup_script_timeout", g.startup_script_timeout_s);
     opt_script(w, "shutdown_script", &g.shutdown_script);

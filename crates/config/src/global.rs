@@ -90,6 +90,7 @@ const TYPED: &[&str] = &[
     "shutdown_script",
     "shutdown_script_timeout",
     "use_symlink_paths",
+    "metrics_listen",
 ];
 
 /// Deprecated spellings and their replacements.  The replacement is applied.
@@ -545,6 +546,22 @@ fn keyword(kw: &str, node: &Node, g: &mut GlobalDefs, diags: &mut Diags) {
             }
         }
         "use_symlink_paths" => set_bool(node, &mut g.use_symlink_paths, diags),
+        // keepalived-rs only: where the Prometheus exporter listens.
+        "metrics_listen" => {
+            if let Some(w) = need_arg(node, diags) {
+                match w.text.parse::<std::net::SocketAddr>() {
+                    Ok(a) => g.metrics_listen = Some(a),
+                    Err(_) => diags.error(
+                        &w.loc,
+                        format!(
+                            "invalid metrics_listen '{}' (expected ADDRESS:PORT, e.g. 127.0.0.1:9650 or [::1]:9650)",
+                            w.text
+                        ),
+                    ),
+                }
+                extra_args(node, 1, diags);
+            }
+        }
         _ if KEPT.contains(&kw) => g.other.push((
             kw.to_string(),
             node.args.iter().map(|w| w.text.clone()).collect(),

@@ -191,6 +191,7 @@ fn global_text() -> impl Strategy<Value = String> {
             "state_dump_file /tmp/s.txt",
             "json_dump_file \"/tmp/j k.json\"",
             "json_version 2",
+            "metrics_listen [2001:db8::9]:9650",
             "startup_script \"/bin/start 'x y'\" root",
             "startup_script_timeout 20",
             "shutdown_script /bin/stop",

@@ -99,6 +99,7 @@ const FULL: &str = r#"global_defs {
   process_names
   state_dump_file /tmp/state
   json_version 2
+  metrics_listen [2001:db8::1]:9650
   startup_script "/usr/local/bin/up.sh now"
   startup_script_timeout 20
   shutdown_script /usr/local/bin/down.sh
@@ -201,6 +202,10 @@ fn every_vrrp_keyword_typed() {
     assert_eq!(g.state_dump_file, Some(PathBuf::from("/tmp/state")));
     assert_eq!(g.json_version, 2);
     assert_eq!(
+        g.metrics_listen,
+        Some("[2001:db8::1]:9650".parse().expect("socket address"))
+    );
+    assert_eq!(
         g.startup_script.as_ref().map(|s| s.argv.clone()),
         Some(vec!["/usr/local/bin/up.sh".to_string(), "now".into()])
     );
@@ -265,4 +270,21 @@ fn later_global_defs_override_in_order() {
     let l = parse("global_defs {\n vrrp_garp_master_delay 1\n}\nglobal_defs {\n vrrp_garp_master_delay 9\n}\n");
     assert!(l.diagnostics.is_empty());
     assert_eq!(l.config.global.garp_master_delay_s, 9);
+}
+
+#[test]
+fn metrics_listen_is_checked_and_dumped() {
+    let l = parse("global_defs {\n metrics_listen 127.0.0.1:9650\n}\n");
+    assert!(l.diagnostics.is_empty(), "{:?}", msgs(&l));
+    assert_eq!(
+        l.config.global.metrics_listen,
+        Some("127.0.0.1:9650".parse().expect("socket address"))
+    );
+    assert!(keepalived_config::dump(&l.config).contains("metrics_listen 127.0.0.1:9650\n"));
+    assert_eq!(GlobalDefs::default().metrics_listen, None);
+    let bad = parse("global_defs {\n metrics_listen 127.0.0.1\n}\n");
+    assert_eq!(bad.diagnostics.len(), 1, "{:?}", msgs(&bad));
+    assert_eq!(bad.diagnostics[0].severity, Severity::Error);
+    assert!(msgs(&bad)[0].contains("invalid metrics_listen '127.0.0.1'"));
+    assert_eq!(bad.config.global.metrics_listen, None);
 }

@@ -2,7 +2,7 @@
 //! Flags that only matter to keepalived's other subsystems (checker, BFD, SNMP) are
 //! accepted and ignored.
 
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -16,6 +16,7 @@ pub struct Args {
     #[arg(
         short = 'f',
         long = "use-file",
+        global = true,
         default_value = "/etc/keepalived/keepalived.conf"
     )]
     pub use_file: PathBuf,
@@ -81,13 +82,13 @@ pub struct Args {
     pub bfd_pid: Option<PathBuf>,
     /// Run in this network namespace (as `net_namespace NAME`; process
     /// tracking stays in the initial one).
-    #[arg(short = 's', long = "namespace")]
+    #[arg(short = 's', long = "namespace", global = true)]
     pub namespace: Option<String>,
     /// All include checks on (accepted).
     #[arg(short = 'e', long = "all-config")]
     pub all_config: bool,
     /// Config id for `@ID` lines (default: host name up to the first '.').
-    #[arg(short = 'i', long = "config-id")]
+    #[arg(short = 'i', long = "config-id", global = true)]
     pub config_id: Option<String>,
     /// File creation mask (accepted).
     #[arg(short = 'u', long = "umask")]
@@ -112,4 +113,79 @@ pub struct Args {
     /// Print the version and exit.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+    /// Control socket (default: under /run/keepalived-rs/, named after
+    /// the network namespace and the instance name, like keepalived's pid
+    /// files).
+    #[arg(long = "control-socket", global = true, value_name = "PATH")]
+    pub control_socket: Option<PathBuf>,
+    /// Serve Prometheus metrics over HTTP on ADDR:PORT (off by default;
+    /// overrides `metrics_listen` in global_defs).
+    #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Talk to a running daemon instead of running one.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Requests to a running daemon over its control socket.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show every instance: state, priorities, master, since when, trackers.
+    Status {
+        /// Print the daemon's JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the daemon to reload its configuration (as SIGHUP does).
+    Reload,
+    /// Send a gratuitous ARP / unsolicited NA burst for a MASTER instance.
+    Garp {
+        /// The vrrp_instance name.
+        instance: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalived_flags_still_run_the_daemon() {
+        let a = Args::try_parse_from(["keepalived-rs", "-f", "x.conf", "-n", "-l", "-D"])
+            .expect("keepalived's flags parse");
+        assert!(a.command.is_none());
+        assert_eq!(a.use_file, PathBuf::from("x.conf"));
+        assert!(a.dont_fork && a.log_console);
+        assert_eq!(a.log_detail, 1);
+        assert_eq!(a.metrics_listen, None);
+    }
+
+    #[test]
+    fn subcommands_take_the_socket_flags_after_them() {
+        let a = Args::try_parse_from([
+            "keepalived-rs",
+            "status",
+            "--json",
+            "-s",
+            "blue",
+            "--control-socket",
+            "/tmp/c.sock",
+        ])
+        .expect("status parses");
+        assert!(matches!(a.command, Some(Command::Status { json: true })));
+        assert_eq!(a.namespace.as_deref(), Some("blue"));
+        assert_eq!(a.control_socket, Some(PathBuf::from("/tmp/c.sock")));
+        let g = Args::try_parse_from(["keepalived-rs", "-i", "lb1", "garp", "VI_1"])
+            .expect("garp parses");
+        assert!(matches!(g.command, Some(Command::Garp { ref instance }) if instance == "VI_1"));
+        assert_eq!(g.config_id.as_deref(), Some("lb1"));
+        assert!(Args::try_parse_from(["keepalived-rs", "garp"]).is_err());
+        assert!(Args::try_parse_from(["keepalived-rs", "stray"]).is_err());
+        let m = Args::try_parse_from(["keepalived-rs", "--metrics-listen", "[::1]:9650"])
+            .expect("metrics flag parses");
+        assert_eq!(
+            m.metrics_listen,
+            Some("[::1]:9650".parse().expect("address"))
+        );
+    }
 }

@@ -190,6 +190,10 @@ pub struct InstanceRt {
     pub checksum: vrrp::packet::ChecksumState,
     /// What matches this instance with its successor across a reload.
     pub key: crate::reload::InstanceKey,
+    /// When the state last changed (for `keepalived-rs status`).
+    pub last_change: Option<Timestamp>,
+    /// State changes since start (a metrics counter).
+    pub transitions: u64,
 }
 
 impl InstanceRt {
@@ -222,9 +226,20 @@ impl InstanceRt {
             ah: vrrp::packet::ah::AhState::new(),
             checksum: vrrp::packet::ChecksumState::new(vrrp.tuning().checksum),
             key: crate::reload::InstanceKey::default(),
+            last_change: None,
+            transitions: 0,
             vrrp,
         }
     }
+}
+
+/// Why [`Engine::announce`] refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AnnounceError {
+    #[error("no VRRP instance named '{0}'")]
+    NoInstance(String),
+    #[error("instance '{0}' is {1}, not MASTER: only a MASTER announces its addresses")]
+    NotMaster(String, State),
 }
 
 /// A notify script still running.
@@ -616,6 +631,8 @@ impl Engine {
             ah: prev.ah,
             checksum: prev.checksum,
             key: new.key,
+            last_change: prev.last_change,
+            transitions: prev.transitions,
         }
     }
 
@@ -1235,6 +1252,34 @@ impl Engine {
         }
     }
 
+    /// `keepalived-rs garp NAME`: queues one gratuitous ARP / unsolicited
+    /// NA burst (`garp_master_repeat` rounds, paced like every other burst)
+    /// for a MASTER instance's addresses. Returns how many addresses.
+    pub fn announce(&mut self, name: &str, now: Timestamp) -> Result<usize, AnnounceError> {
+        let Engine {
+            instances, garps, ..
+        } = self;
+        let inst = instances
+            .iter()
+            .find(|i| i.vrrp.config().name == name)
+            .ok_or_else(|| AnnounceError::NoInstance(name.to_string()))?;
+        let state = inst.vrrp.state();
+        if state != State::Master {
+            return Err(AnnounceError::NotMaster(name.to_string(), state));
+        }
+        let repeat = inst.vrrp.config().garp_master_repeat.max(1);
+        queue_garps(inst, garps, repeat, now);
+        let n = inst.vips.len();
+        info!(
+            instance = name,
+            addresses = n,
+            repeat,
+            "({name}) gratuitous ARP / NA burst on request"
+        );
+        self.flush_garps(now);
+        Ok(n)
+    }
+
     /// Closes every notify FIFO (at exit, after the last lines).
     pub fn close_fifos(&mut self) {
         for f in &mut self.fifos {
@@ -1510,6 +1555,8 @@ impl Engine {
                     priority,
                     reason,
                 } => {
+                    inst.last_change = Some(now);
+                    inst.transitions += 1;
                     let name = &inst.vrrp.config().name;
                     info!(priority, reason = %reason, "({name}) {from} -> {to}");
                     if to == State::Master {

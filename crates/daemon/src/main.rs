@@ -3,11 +3,13 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod control;
 mod dump;
 mod engine;
 mod firewall;
 mod garp;
 mod logging;
+mod metrics;
 mod netlink;
 mod notify;
 mod pidfile;
@@ -18,6 +20,7 @@ mod run;
 mod script;
 mod sdnotify;
 mod socket;
+mod status;
 mod sys;
 mod timer;
 mod trackfile;
@@ -54,6 +57,9 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_FATAL)
             }
         };
+    }
+    if let Some(cmd) = &args.command {
+        return ExitCode::from(control::run_client(cmd, &client_socket_path(&args)));
     }
     if let Some(out) = &args.config_test {
         return config_test(&args, out);
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
             path: conf_path,
             options: load_options(&args),
         }),
+        management: management_options(&args, &loaded.config),
     };
     match run::run(loaded.config, opts) {
         Ok(()) => ExitCode::SUCCESS,
@@ -160,6 +167,46 @@ fn already_running(args: &cli::Args, e: &pidfile::PidFileError) -> ExitCode {
         eprintln!("keepalived-rs: {e}");
     }
     ExitCode::SUCCESS
+}
+
+/// The daemon's control socket and metrics address: flags first, then
+/// the configuration (`net_namespace`, `instance`, `metrics_listen`).
+fn management_options(
+    args: &cli::Args,
+    config: &keepalived_config::Config,
+) -> control::ManagementOptions {
+    let namespace = args
+        .namespace
+        .as_deref()
+        .or(config.root.net_namespace.as_deref());
+    let instance = config
+        .root
+        .instance
+        .as_deref()
+        .or(args.config_id.as_deref());
+    control::ManagementOptions {
+        control_socket: Some(control::resolve_socket_path(
+            args.control_socket.as_deref(),
+            namespace,
+            instance,
+        )),
+        metrics_listen: args.metrics_listen.or(config.global.metrics_listen),
+    }
+}
+
+/// The socket a client subcommand talks to: derived as the daemon derives
+/// it, reading `net_namespace` and `instance` from the configuration file
+/// when it can be read (diagnostics are not shown: the daemon has them).
+fn client_socket_path(args: &cli::Args) -> std::path::PathBuf {
+    if let Some(p) = &args.control_socket {
+        return p.clone();
+    }
+    let root = keepalived_config::load_file(&args.use_file, &load_options(args))
+        .map(|l| l.config.root)
+        .unwrap_or_default();
+    let namespace = args.namespace.as_deref().or(root.net_namespace.as_deref());
+    let instance = root.instance.as_deref().or(args.config_id.as_deref());
+    control::resolve_socket_path(None, namespace, instance)
 }
 
 fn load_options(args: &cli::Args) -> LoadOptions {

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub namespace: Option<String>,
     /// Where SIGHUP re-reads the configuration from (`None`: no reload).
     pub reload: Option<crate::reload::ReloadSource>,
+    /// Control socket and metrics exporter.
+    pub management: crate::control::ManagementOptions,
 }
 
 /// A configuration problem only visible against the live system (a missing
@@ -462,6 +464,22 @@ async fn run_async(
         "keepalived-rs started"
     );
     engine.borrow_mut().start(clock.now());
+    // Control socket and metrics (reload: None until SIGHUP reload exists).
+    let management = crate::control::Management::start(
+        engine.clone(),
+        wake.clone(),
+        move || clock.now(),
+        &opts.management,
+        // `keepalived-rs reload` takes the same path as SIGHUP: the request
+        // is queued to the main loop, and the outcome is in the log.
+        opts.reload.as_ref().map(|_| -> crate::control::ReloadFn {
+            Rc::new(|| {
+                nix::sys::signal::raise(nix::sys::signal::Signal::SIGHUP)
+                    .map(|()| "reload requested (see the daemon's log for the result)".to_string())
+                    .map_err(|e| format!("cannot signal the reload: {e}"))
+            })
+        }),
+    );
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -525,6 +543,7 @@ async fn run_async(
     if let Some(w) = watchdog {
         w.abort();
     }
+    management.stop();
     for r in &readers {
         r.abort();
     }

@@ -167,6 +167,9 @@ pub struct GlobalDefs {
     pub json_dump_file: Option<PathBuf>,
     /// `json_version` 1 or 2 (default 1).
     pub json_version: u8,
+    /// `metrics_listen ADDR:PORT` (keepalived-rs only): serve Prometheus
+    /// metrics over HTTP there. Off when unset.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub startup_script: Option<Script>,
     /// `startup_script_timeout` 1..1000 s (default 10).
     pub startup_script_timeout_s: u32,
@@ -251,6 +254,7 @@ impl Default for GlobalDefs {
             stats_dump_file: None,
             json_dump_file: None,
             json_version: 1,
+            metrics_listen: None,
             startup_script: None,
             startup_script_timeout_s: 10,
             shutdown_script: None,
