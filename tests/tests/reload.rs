@@ -191,8 +191,7 @@ fn instance(name: &str, vrid: u8, priority: u8, vips: &[&str]) -> String {
     s
 }
 
-/// What the node shows of the instances. Today from `ip addr` and the log;
-/// the status command's JSON can replace the log part.
+/// What the node shows of the instances: the addresses it holds (`ip addr`).
 struct Snapshot {
     addrs: Vec<&'static str>,
 }
@@ -205,6 +204,36 @@ fn snapshot(node: &Node, candidates: &[&'static str]) -> Snapshot {
             .filter(|a| node.has_addr(a))
             .collect(),
     }
+}
+
+/// `keepalived-rs status --json` in the node: (name, state, base priority,
+/// transitions) of every instance, sorted by name.
+fn status(node: &Node) -> Vec<(String, String, u64, u64)> {
+    let out = node.exec(&format!(
+        "{} status --json",
+        netns_tests::keepalived_rs_bin().display()
+    ));
+    assert!(
+        out.status.success(),
+        "status --json failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    let mut rows: Vec<(String, String, u64, u64)> = v["instances"]
+        .as_array()
+        .expect("instances array")
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap_or_default().to_string(),
+                i["state"].as_str().unwrap_or_default().to_string(),
+                i["base_priority"].as_u64().unwrap_or_default(),
+                i["transitions"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
 }
 
 #[test]
@@ -229,6 +258,15 @@ fn reload_adds_removes_and_changes_instances() {
         "both instances did not become MASTER: {:?}\n{}",
         snapshot(lab.node(0), &all).addrs,
         m.log()
+    );
+    let status_before = status(lab.node(0));
+    assert_eq!(
+        status_before
+            .iter()
+            .map(|(n, s, p, _)| (n.as_str(), s.as_str(), *p))
+            .collect::<Vec<_>>(),
+        [("VI_1", "MASTER", 100), ("VI_2", "MASTER", 100)],
+        "status before the reload"
     );
     let after = format!(
         "global_defs {{\n    router_id r\n}}\n{}{}",
@@ -261,6 +299,23 @@ fn reload_adds_removes_and_changes_instances() {
         t0.elapsed()
     );
     assert_eq!(snapshot(lab.node(0), &all).addrs, [A, C, E]);
+    // status --json: VI_1 kept its state and its transition count (no
+    // state change), with the new priority; VI_2 is gone; VI_3 is new.
+    let status_after = status(lab.node(0));
+    let vi1_before = status_before.iter().find(|r| r.0 == "VI_1").map(|r| r.3);
+    assert_eq!(
+        status_after
+            .iter()
+            .map(|(n, s, p, _)| (n.as_str(), s.as_str(), *p))
+            .collect::<Vec<_>>(),
+        [("VI_1", "MASTER", 120), ("VI_3", "MASTER", 100)],
+        "status after the reload"
+    );
+    assert_eq!(
+        status_after.iter().find(|r| r.0 == "VI_1").map(|r| r.3),
+        vi1_before,
+        "VI_1 changed state across the reload"
+    );
     std::thread::sleep(SEC);
     cap.stop();
     let log = m.log();
