@@ -87,6 +87,16 @@ pub enum NetlinkOp {
     /// `no_accept`: the nftables drop set (not netlink, but ordered with
     /// the address changes it belongs to).
     Firewall(FwOp),
+    /// A whole nft script: the firewall tables rebuilt by a reload
+    /// ([`crate::firewall::rebuild_script`]), ordered after the drop-set
+    /// changes the reload queued.
+    FirewallScript(String),
+    /// Delete a link (a VMAC no instance uses any more after a reload),
+    /// after the address removals queued before it.
+    DelLink {
+        index: u32,
+        name: String,
+    },
 }
 
 /// One interface the daemon uses.
@@ -356,6 +366,19 @@ pub struct Engine {
     /// Instances being removed by a reload: their stop is notified as
     /// DELETED (reference §6.1 `notify_deleted`).
     deleting: bool,
+    /// `vrrp_script` runs and failures by script name (kept across
+    /// reloads: a counter only goes up).
+    pub script_runs: Vec<ScriptRuns>,
+}
+
+/// Counters of one `vrrp_script` (metrics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScriptRuns {
+    pub name: String,
+    /// Completed runs (timeouts included).
+    pub runs: u64,
+    /// Runs that did not succeed (non-zero exit, signal, timeout).
+    pub failures: u64,
 }
 
 impl Engine {
@@ -385,6 +408,7 @@ impl Engine {
             rx_log: LogLimiter::default(),
             garp_scheduled: None,
             deleting: false,
+            script_runs: Vec::new(),
         };
         engine.index_instances();
         engine.init_trackers();
@@ -692,6 +716,92 @@ impl Engine {
                     .push_burst(iface as u32, &addrs, repeat, now.as_micros());
             }
         }
+    }
+
+    /// Counts one completed run of the `vrrp_script` called `name`.
+    pub fn count_script_run(&mut self, name: &str, success: bool) {
+        let i = match self.script_runs.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                self.script_runs.push(ScriptRuns {
+                    name: name.to_string(),
+                    ..ScriptRuns::default()
+                });
+                self.script_runs.len() - 1
+            }
+        };
+        if let Some(s) = self.script_runs.get_mut(i) {
+            s.runs += 1;
+            if !success {
+                s.failures += 1;
+            }
+        }
+    }
+
+    /// Queues a change for the netlink worker, after everything queued
+    /// before it.
+    pub fn queue_op(&self, op: NetlinkOp) {
+        queue(&self.netlink, op);
+    }
+
+    /// The addresses the `no_accept` drop sets must hold now: the VIPs of
+    /// every non-owner `no_accept` instance in MASTER (the ones its
+    /// `AddVips` blocked).
+    pub fn blocked_addrs(&self) -> Vec<IpAddr> {
+        self.instances
+            .iter()
+            .filter(|i| i.no_accept && i.vrrp.state() == State::Master)
+            .flat_map(|i| i.vips.iter().map(|v| v.spec.addr))
+            .collect()
+    }
+
+    /// `fifo_write_vrrp_states_on_reload` (reference §6.2): writes every
+    /// instance's current state (with its effective priority), then every
+    /// sync group's, to the notify FIFOs, as if each had just entered it.
+    /// Instances in INIT have no state word and are skipped, as are groups
+    /// whose members do not agree yet. Returns the lines written.
+    pub fn write_states_to_fifos(&mut self) -> Vec<String> {
+        let state_of = |s: State| match s {
+            State::Master => NotifyState::Master,
+            State::Backup => NotifyState::Backup,
+            State::Fault => NotifyState::Fault,
+            State::Initialize => NotifyState::Init,
+        };
+        let mut notes: Vec<Notification> = self
+            .instances
+            .iter()
+            .map(|i| Notification::Instance {
+                name: i.vrrp.config().name.clone(),
+                state: state_of(i.vrrp.state()),
+                priority: i.vrrp.priority(),
+            })
+            .collect();
+        for g in &self.groups {
+            let mut states = g
+                .members
+                .iter()
+                .filter_map(|&m| self.instances.get(m).map(|i| i.vrrp.state()));
+            let Some(first) = states.next() else {
+                continue;
+            };
+            if states.all(|s| s == first) {
+                notes.push(Notification::Group {
+                    name: g.config.name.clone(),
+                    state: g.notified.unwrap_or(state_of(first)),
+                });
+            }
+        }
+        let mut lines = Vec::new();
+        for n in &notes {
+            let Some(line) = n.fifo_line() else {
+                continue;
+            };
+            for f in self.fifos.iter_mut() {
+                let _ = f.write_line(&line);
+            }
+            lines.push(line);
+        }
+        lines
     }
 
     /// Source index of the `vrrp_script` called `name`.

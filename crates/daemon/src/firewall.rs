@@ -152,6 +152,38 @@ impl FwOp {
     }
 }
 
+/// The script that brings the tables from plan `old` to plan `new` when a
+/// reload changed the plan (a first `no_accept` instance of a family, a VMAC
+/// added or removed): tables of families `new` no longer needs are removed,
+/// `new`'s are recreated from scratch by [`FwPlan::setup_script`], and the
+/// drop set gets back the addresses in `blocked` (the VIPs of the current
+/// non-owner `no_accept` MASTERs) of the families that have one.
+///
+/// Recreating and refilling, rather than editing the live tables in place,
+/// keeps one code path for start and reload and leaves no stale element or
+/// map entry behind (keepalived 2.2.7 keeps the `vmac_map` entry of a
+/// removed VMAC); the script is applied by one `nft -f` run, which the
+/// kernel commits as one transaction, so no packet sees the set empty.
+pub fn rebuild_script(old: &FwPlan, new: &FwPlan, blocked: &[IpAddr]) -> String {
+    let keep = new.families();
+    let gone: Vec<&str> = old
+        .families()
+        .into_iter()
+        .filter(|f| !keep.contains(f))
+        .collect();
+    let mut s = cleanup_script(&gone);
+    s.push_str(&new.setup_script());
+    let mut seen: Vec<IpAddr> = Vec::new();
+    for a in blocked {
+        if seen.contains(a) || !new.vip_families.contains(&family(a)) {
+            continue;
+        }
+        seen.push(*a);
+        s.push_str(&FwOp::Block(*a).script());
+    }
+    s
+}
+
 /// The script that removes our tables at exit.
 pub fn cleanup_script(families: &[&str]) -> String {
     families
@@ -238,6 +270,38 @@ mod tests {
             s,
             "add element ip6 keepalived vips { 2001:db8::1 }\ndelete element ip6 keepalived vips { 2001:db8::1 }\n"
         );
+    }
+
+    #[test]
+    fn rebuild_drops_old_families_and_refills_the_set() {
+        let old = FwPlan {
+            vip_families: vec!["ip"],
+            vmacs6: vec![("vrrp.52".into(), "eth0".into())],
+            ..FwPlan::default()
+        };
+        let new = FwPlan {
+            vip_families: vec!["ip"],
+            vmacs4: vec![("vrrp.51".into(), "eth0".into())],
+            ..FwPlan::default()
+        };
+        let a: IpAddr = "192.0.2.100".parse().expect("ip");
+        let v6: IpAddr = "2001:db8::1".parse().expect("ip");
+        let s = rebuild_script(&old, &new, &[a, a, v6]);
+        // The ip6 table goes (no VMAC of that family any more).
+        assert!(s.starts_with("add table ip6 keepalived\ndelete table ip6 keepalived\n"));
+        assert!(s.contains("add element ip keepalived vmac_map { \"vrrp.51\" : \"eth0\" }"));
+        // The blocked address comes back once, after the set is created;
+        // the IPv6 one has no set to go in.
+        let set = s.find("add set ip keepalived vips").expect("set");
+        let elem = s
+            .find("add element ip keepalived vips { 192.0.2.100 }")
+            .expect("element");
+        assert!(elem > set);
+        assert_eq!(s.matches("192.0.2.100").count(), 1);
+        assert!(!s.contains("2001:db8::1"));
+        // Nothing left: the tables go.
+        let s = rebuild_script(&new, &FwPlan::default(), &[a]);
+        assert_eq!(s, cleanup_script(&["ip"]));
     }
 
     /// Runs the scripts in a private network namespace (this test thread

@@ -344,6 +344,18 @@ pub fn encode(s: &Status) -> Result<String, std::fmt::Error> {
         }
     }
 
+    let runs = counter_family(&mut reg, "script_runs", "vrrp_script runs completed");
+    let failures = counter_family(
+        &mut reg,
+        "script_failures",
+        "vrrp_script runs that failed (non-zero exit, killed or timed out)",
+    );
+    for sc in &s.scripts {
+        let l: Labels = vec![("script".into(), sc.name.clone())];
+        runs.get_or_create(&l).inc_by(sc.runs);
+        failures.get_or_create(&l).inc_by(sc.failures);
+    }
+
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &reg)?;
     Ok(out)
@@ -424,6 +436,31 @@ mod tests {
             Some(1.0)
         );
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn script_runs_and_failures_are_counters() {
+        let mut s = crate::status::tests::sample();
+        let text = encode(&s).expect("encode");
+        assert_eq!(
+            value(
+                &text,
+                r#"keepalived_rs_script_runs_total{script="chk_web"}"#
+            ),
+            Some(17.0)
+        );
+        assert_eq!(
+            value(
+                &text,
+                r#"keepalived_rs_script_failures_total{script="chk_web"}"#
+            ),
+            Some(5.0)
+        );
+        assert!(text.contains("# TYPE keepalived_rs_script_runs counter"));
+        // No script: no series, but the family is still described.
+        s.scripts.clear();
+        let text = encode(&s).expect("encode");
+        assert!(!text.contains("keepalived_rs_script_runs_total{"));
     }
 
     #[test]

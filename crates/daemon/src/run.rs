@@ -128,7 +128,6 @@ async fn run_async(
 
     // Every interface an instance or a VIP names, in first-use order.
     let mut names = interface_names(&config)?;
-    let static_dev = |v: &keepalived_config::VirtualIp| static_dev(&config, v);
     let mut links: HashMap<String, (usize, LinkInfo)> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         links.insert(name.clone(), (i, lookup_link(&nl, &config, name).await?));
@@ -207,25 +206,8 @@ async fn run_async(
         .system_names()
         .await
         .context("cannot read interfaces and routing tables")?;
-    let route = |r: &keepalived_config::Route| {
-        RouteSpec::from_config(r, &sys_names)
-            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: route: {e}", r.location))))
-    };
-    let rule = |r: &keepalived_config::Rule| {
-        RuleSpec::from_config(r, &sys_names)
-            .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
-    };
     let instances = build_instances(&config, &links, uses, &inst_ifs, &sys_names)?;
-    let static_routes: Vec<RouteSpec> = config
-        .static_routes
-        .iter()
-        .map(route)
-        .collect::<Result<_, _>>()?;
-    let static_rules: Vec<RuleSpec> = config
-        .static_rules
-        .iter()
-        .map(rule)
-        .collect::<Result<_, _>>()?;
+    let wanted_statics = static_specs(&config, &links, &sys_names)?;
 
     // Like keepalived: addresses we manage that are already present (left over from
     // an unclean exit) are removed before anything starts.
@@ -246,37 +228,11 @@ async fn run_async(
             }
         }
     }
-    // static_ipaddress entries are installed at start, whatever the VRRP
-    // state, and removed again on exit (unless -V).
-    let mut statics = Vec::with_capacity(config.static_ipaddress.len());
-    for v in &config.static_ipaddress {
-        let dev = static_dev(v);
-        let Some((_, link)) = links.get(&dev) else {
-            continue;
-        };
-        let spec = addr_spec(v, link.index);
-        match nl.add_addr(&spec).await {
-            Ok(()) => statics.push(spec),
-            Err(e) => error!(error = %e, "cannot add static address"),
-        }
-    }
-
-    // static_routes and static_rules likewise (routes after the addresses
-    // they may need as source or gateway).
-    let mut installed_routes = Vec::new();
-    for r in &static_routes {
-        match nl.add_route(r).await {
-            Ok(()) => installed_routes.push(r),
-            Err(e) => error!(error = %e, "cannot add static route"),
-        }
-    }
-    let mut installed_rules = Vec::new();
-    for r in &static_rules {
-        match nl.add_rule(r).await {
-            Ok(()) => installed_rules.push(r),
-            Err(e) => error!(error = %e, "cannot add static rule"),
-        }
-    }
+    // static_ipaddress, static_routes and static_rules are installed at
+    // start, whatever the VRRP state, diffed on reload, and removed again
+    // on exit (unless -V).
+    let mut statics = Statics::default();
+    statics.apply(&nl, wanted_statics).await;
 
     // Sync groups: members by index (the configuration checks removed
     // unknown names and double memberships).
@@ -295,34 +251,7 @@ async fn run_async(
 
     // Firewall (nftables): the no_accept drop sets and the VMAC multicast
     // rules, laid out before any instance can become MASTER.
-    let fw_plan = {
-        let mut p = crate::firewall::FwPlan::default();
-        for inst in config
-            .instances
-            .iter()
-            .filter(|i| !i.opts.accept && i.priority != 255)
-        {
-            for v in &inst.virtual_ipaddress {
-                let fam = if v.addr.is_ipv4() { "ip" } else { "ip6" };
-                if !p.vip_families.contains(&fam) {
-                    p.vip_families.push(fam);
-                }
-            }
-        }
-        for (inst, v) in config.instances.iter().zip(&inst_ifs) {
-            if inst.opts.use_vmac.is_none() {
-                continue;
-            }
-            let parent = inst.interface.clone().unwrap_or_default();
-            let pair = (v.1.clone(), parent);
-            if instance_is_v6(inst) {
-                p.vmacs6.push(pair);
-            } else {
-                p.vmacs4.push(pair);
-            }
-        }
-        p
-    };
+    let mut fw_plan = firewall_plan(&config, &inst_ifs);
     if !fw_plan.is_empty() {
         if let Err(e) = crate::firewall::apply(&fw_plan.setup_script()).await {
             error!(error = %e, "cannot set up the firewall tables: VIPs of no_accept instances will accept traffic");
@@ -526,6 +455,8 @@ async fn run_async(
                         sysctls: &mut sysctls,
                         vmacs: &mut vmacs,
                         config: &mut config,
+                        statics: &mut statics,
+                        fw_plan: &mut fw_plan,
                     };
                     reload(&mut cx, src).await;
                     *dump_facts.borrow_mut() = crate::dump::ConfigFacts::new(&config);
@@ -596,21 +527,7 @@ async fn run_async(
         }
     }
     if !opts.keep_vips_on_exit {
-        for r in &installed_rules {
-            if let Err(e) = nl.del_rule(r).await {
-                warn!(error = %e, "cannot remove static rule");
-            }
-        }
-        for r in &installed_routes {
-            if let Err(e) = nl.del_route(r).await {
-                warn!(error = %e, "cannot remove static route");
-            }
-        }
-        for spec in &statics {
-            if let Err(e) = nl.del_addr(spec).await {
-                warn!(error = %e, "cannot remove static address");
-            }
-        }
+        statics.apply(&nl, StaticSpecs::default()).await;
     }
     info!("stopped");
     Ok(())
@@ -1316,6 +1233,22 @@ async fn netlink_worker(nl: Netlink, mut rx: mpsc::UnboundedReceiver<NetlinkOp>)
                 }
                 continue;
             }
+            NetlinkOp::FirewallScript(script) => {
+                match crate::firewall::apply(script).await {
+                    Ok(()) => info!("firewall tables rebuilt for the reloaded configuration"),
+                    Err(e) => error!(error = %e, "cannot rebuild the firewall tables"),
+                }
+                continue;
+            }
+            NetlinkOp::DelLink { index, name } => {
+                match nl.delete_link(*index).await {
+                    Ok(()) => {
+                        info!(vmac = %name, "VMAC {name} removed (no instance uses it any more)")
+                    }
+                    Err(e) => warn!(vmac = %name, error = %e, "cannot remove VMAC {name}"),
+                }
+                continue;
+            }
         };
         match res {
             Ok(()) => debug!(?op, "netlink change applied"),
@@ -1691,6 +1624,7 @@ fn spawn_script(
     let wake = wake.clone();
     let name = script.name.clone();
     tokio::task::spawn_local(crate::script::run_loop(script, move |rep| {
+        eng.borrow_mut().count_script_run(&name, rep.success);
         if rep.changed.is_none() && !rep.first {
             return;
         }
@@ -1713,6 +1647,8 @@ struct ReloadCx<'a> {
     sysctls: &'a mut crate::vmac::SysctlGuard,
     vmacs: &'a mut Vec<crate::vmac::VmacLink>,
     config: &'a mut Config,
+    statics: &'a mut Statics,
+    fw_plan: &'a mut crate::firewall::FwPlan,
 }
 
 /// SIGHUP (reference §7.5): re-reads the configuration; a configuration
@@ -1858,6 +1794,8 @@ async fn reload_with(cx: &mut ReloadCx<'_>, new: Config) -> anyhow::Result<()> {
         .context("cannot read interfaces and routing tables")?;
     let instances = build_instances(&new, &links, uses, &inst_ifs, &sys_names)?;
     let groups = build_groups(&new);
+    let wanted_statics = static_specs(&new, &links, &sys_names)?;
+    let new_fw_plan = firewall_plan(&new, &inst_ifs);
 
     // From here on nothing fails: the new configuration takes over.
     let unchanged: Vec<String> = scripts
@@ -1984,16 +1922,202 @@ async fn reload_with(cx: &mut ReloadCx<'_>, new: Config) -> anyhow::Result<()> {
             &per_iface,
         );
     }
-    if new.static_ipaddress != cx.config.static_ipaddress
-        || new.static_routes != cx.config.static_routes
-        || new.static_rules != cx.config.static_rules
-    {
-        warn!(
-            "static_ipaddress, static_routes and static_rules changes need a restart: not applied"
-        );
+    // Static addresses, routes and rules: what was dropped goes, what is
+    // new comes, the rest is not touched (reference §7.5 item 7).
+    cx.statics.apply(cx.nl, wanted_statics).await;
+    // The firewall tables follow the new plan; the drop set is refilled
+    // with the VIPs of the no_accept MASTERs of now. Queued behind the
+    // drop-set changes the engine's reload made, so they apply first.
+    if new_fw_plan != *cx.fw_plan {
+        let eng = cx.engine.borrow();
+        let script =
+            crate::firewall::rebuild_script(cx.fw_plan, &new_fw_plan, &eng.blocked_addrs());
+        eng.queue_op(NetlinkOp::FirewallScript(script));
+        *cx.fw_plan = new_fw_plan;
+    }
+    // VMACs no instance uses any more are deleted, as keepalived does,
+    // after the removal of the addresses on them (same queue).
+    let in_use: Vec<&str> = new
+        .instances
+        .iter()
+        .zip(&inst_ifs)
+        .filter(|(i, _)| i.opts.use_vmac.is_some())
+        .map(|(_, (_, vip_if))| vip_if.as_str())
+        .collect();
+    let (keep, gone): (Vec<_>, Vec<_>) = std::mem::take(cx.vmacs)
+        .into_iter()
+        .partition(|v| in_use.contains(&v.name.as_str()));
+    *cx.vmacs = keep;
+    for v in gone {
+        cx.engine.borrow().queue_op(NetlinkOp::DelLink {
+            index: v.index,
+            name: v.name,
+        });
+    }
+    if new.global.fifo_write_vrrp_states_on_reload {
+        let lines = cx.engine.borrow_mut().write_states_to_fifos();
+        debug!(lines = lines.len(), "states written to the notify FIFOs");
     }
     *cx.config = new;
     Ok(())
+}
+
+/// What static_ipaddress, static_routes and static_rules ask for, converted
+/// against the interfaces and routing tables of now.
+#[derive(Debug, Default)]
+struct StaticSpecs {
+    addrs: Vec<AddrSpec>,
+    routes: Vec<RouteSpec>,
+    rules: Vec<RuleSpec>,
+}
+
+/// The static addresses, routes and rules we installed (and so remove on
+/// exit, or when a reload drops them).
+#[derive(Debug, Default)]
+struct Statics {
+    installed: StaticSpecs,
+}
+
+impl Statics {
+    /// Makes the installed set `want`: entries not wanted any more are
+    /// removed (rules, routes, then addresses: the reverse of installation),
+    /// then the missing ones are added (addresses, then the routes that may
+    /// need them as source or gateway, then rules). An entry in both is left
+    /// alone, so a reload does not flap it. An entry that cannot be added is
+    /// logged and not recorded (the next reload tries again).
+    async fn apply(&mut self, nl: &Netlink, want: StaticSpecs) {
+        let have = &mut self.installed;
+        let mut kept_rules = Vec::new();
+        for r in std::mem::take(&mut have.rules) {
+            if want.rules.contains(&r) {
+                kept_rules.push(r);
+            } else if let Err(e) = nl.del_rule(&r).await {
+                warn!(error = %e, "cannot remove static rule");
+            }
+        }
+        let mut kept_routes = Vec::new();
+        for r in std::mem::take(&mut have.routes) {
+            if want.routes.contains(&r) {
+                kept_routes.push(r);
+            } else if let Err(e) = nl.del_route(&r).await {
+                warn!(error = %e, "cannot remove static route");
+            }
+        }
+        let mut kept_addrs = Vec::new();
+        for a in std::mem::take(&mut have.addrs) {
+            if want.addrs.contains(&a) {
+                kept_addrs.push(a);
+            } else if let Err(e) = nl.del_addr(&a).await {
+                warn!(error = %e, "cannot remove static address");
+            }
+        }
+        for a in want.addrs {
+            if kept_addrs.contains(&a) {
+                continue;
+            }
+            match nl.add_addr(&a).await {
+                Ok(()) => kept_addrs.push(a),
+                Err(e) => error!(error = %e, addr = %a.addr, "cannot add static address"),
+            }
+        }
+        for r in want.routes {
+            if kept_routes.contains(&r) {
+                continue;
+            }
+            match nl.add_route(&r).await {
+                Ok(()) => kept_routes.push(r),
+                Err(e) => error!(error = %e, "cannot add static route"),
+            }
+        }
+        for r in want.rules {
+            if kept_rules.contains(&r) {
+                continue;
+            }
+            match nl.add_rule(&r).await {
+                Ok(()) => kept_rules.push(r),
+                Err(e) => error!(error = %e, "cannot add static rule"),
+            }
+        }
+        *have = StaticSpecs {
+            addrs: kept_addrs,
+            routes: kept_routes,
+            rules: kept_rules,
+        };
+    }
+}
+
+/// Converts the static entries of `config`. A route or rule that cannot be
+/// expressed is an error with its location (at start: no start; on reload:
+/// the running configuration stays). A static address whose interface is
+/// missing (dynamic_interfaces) is skipped with a warning.
+fn static_specs(
+    config: &Config,
+    links: &HashMap<String, (usize, LinkInfo)>,
+    sys_names: &crate::routes::SystemNames,
+) -> anyhow::Result<StaticSpecs> {
+    let mut addrs = Vec::with_capacity(config.static_ipaddress.len());
+    for v in &config.static_ipaddress {
+        let dev = static_dev(config, v);
+        match links.get(&dev) {
+            Some((_, link)) if link.index != 0 => addrs.push(addr_spec(v, link.index)),
+            _ => {
+                warn!(addr = %v.addr, "static_ipaddress {}: interface {dev} does not exist", v.addr)
+            }
+        }
+    }
+    let routes = config
+        .static_routes
+        .iter()
+        .map(|r| {
+            RouteSpec::from_config(r, sys_names)
+                .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: route: {e}", r.location))))
+        })
+        .collect::<Result<_, _>>()?;
+    let rules = config
+        .static_rules
+        .iter()
+        .map(|r| {
+            RuleSpec::from_config(r, sys_names)
+                .map_err(|e| anyhow!(RuntimeConfigError(format!("{}: rule: {e}", r.location))))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(StaticSpecs {
+        addrs,
+        routes,
+        rules,
+    })
+}
+
+/// What the firewall tables must hold for `config` (reference §3.10): the
+/// `vips` drop set for each family with a non-owner `no_accept` instance,
+/// and the VMAC maps. `inst_ifs` is [`setup_vmacs`]'s answer.
+fn firewall_plan(config: &Config, inst_ifs: &[(String, String)]) -> crate::firewall::FwPlan {
+    let mut p = crate::firewall::FwPlan::default();
+    for inst in config
+        .instances
+        .iter()
+        .filter(|i| !i.opts.accept && i.priority != 255)
+    {
+        for v in &inst.virtual_ipaddress {
+            let fam = if v.addr.is_ipv4() { "ip" } else { "ip6" };
+            if !p.vip_families.contains(&fam) {
+                p.vip_families.push(fam);
+            }
+        }
+    }
+    for (inst, v) in config.instances.iter().zip(inst_ifs) {
+        if inst.opts.use_vmac.is_none() {
+            continue;
+        }
+        let parent = inst.interface.clone().unwrap_or_default();
+        let pair = (v.1.clone(), parent);
+        if instance_is_v6(inst) {
+            p.vmacs6.push(pair);
+        } else {
+            p.vmacs4.push(pair);
+        }
+    }
+    p
 }
 
 /// Starts a reader for every VRRP socket that has none (interfaces added

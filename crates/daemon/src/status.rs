@@ -27,6 +27,20 @@ pub struct Status {
     pub trackers: Vec<TrackerStatus>,
     /// Packets dropped before an instance saw them.
     pub dispatch: DispatchCounters,
+    /// `vrrp_script` runs and failures since start (absent from the JSON
+    /// of an older daemon: empty).
+    #[serde(default)]
+    pub scripts: Vec<ScriptStatus>,
+}
+
+/// The run counters of one `vrrp_script`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptStatus {
+    pub name: String,
+    /// Completed runs.
+    pub runs: u64,
+    /// Runs that failed (non-zero exit, killed, timed out).
+    pub failures: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,6 +313,15 @@ impl Status {
                 malformed_by_reason: owned(&d.malformed_by_reason),
                 refused: owned(&d.refused),
             },
+            scripts: engine
+                .script_runs
+                .iter()
+                .map(|s| ScriptStatus {
+                    name: s.name.clone(),
+                    runs: s.runs,
+                    failures: s.failures,
+                })
+                .collect(),
         }
     }
 }
@@ -532,6 +555,11 @@ pub(crate) mod tests {
                 refused: vec![("ttl".into(), 4)],
                 ..DispatchCounters::default()
             },
+            scripts: vec![ScriptStatus {
+                name: "chk_web".into(),
+                runs: 17,
+                failures: 5,
+            }],
         }
     }
 
