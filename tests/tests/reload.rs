@@ -350,3 +350,381 @@ fn reload_adds_removes_and_changes_instances() {
         "GARP for the unchanged {A}: {garps:?}"
     );
 }
+
+/// A config of `instances` with `extra` top-level blocks (static entries,
+/// global_defs lines).
+fn config(global: &str, extra: &str, instances: &[String]) -> String {
+    format!(
+        "global_defs {{\n    router_id r\n{global}}}\n{extra}{}",
+        instances.concat()
+    )
+}
+
+/// Writes `conf` and reloads; with keepalived-rs, waits for the log line
+/// (`n` reloads done so far, this one included); keepalived logs
+/// "Reload complete" too.
+fn reload_to(d: &Daemon, conf: &str, n: usize) {
+    std::fs::write(conf_path(d), conf).expect("write config");
+    sighup(d);
+    let done = || {
+        let log = d.log();
+        log.matches("reload complete").count() + log.matches("Reload complete").count() >= n
+    };
+    assert!(
+        wait_until(5 * SEC, done),
+        "reload {n} not done:\n{}",
+        d.log()
+    );
+    // keepalived logs before the last changes are applied.
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+#[test]
+fn reload_applies_static_changes_without_flapping_the_kept_ones() {
+    let imp = under_test();
+    let lab = Lab::new(1);
+    let node = lab.node(0);
+    let statics = |addrs: &[&str], routes: &[&str], rules: &[&str]| {
+        let block = |kw: &str, items: &[&str]| {
+            let mut s = format!("{kw} {{\n");
+            for i in items {
+                s.push_str(&format!("    {i}\n"));
+            }
+            s.push_str("}\n");
+            s
+        };
+        format!(
+            "{}{}{}",
+            block("static_ipaddress", addrs),
+            block("static_routes", routes),
+            block("static_rules", rules)
+        )
+    };
+    let before = config(
+        "",
+        &statics(
+            &["198.51.100.1/32 dev eth0", "198.51.100.2/32 dev eth0"],
+            &[
+                "203.0.113.0/25 via 192.0.2.1 dev eth0",
+                "203.0.113.128/25 via 192.0.2.1 dev eth0",
+            ],
+            &["from 198.51.100.1 table 100", "from 198.51.100.2 table 101"],
+        ),
+        &[instance("VI_1", 51, 100, &[VIP])],
+    );
+    let d = node.spawn_impl(imp, &before);
+    assert!(
+        wait_until(master_down(1.0, 100, 2) + 3 * SEC, || node.has_addr(VIP)),
+        "no MASTER:\n{}",
+        d.log()
+    );
+    let show = || {
+        (
+            node.exec_ok("ip -o addr show dev eth0"),
+            node.exec_ok("ip route show"),
+            node.exec_ok("ip rule show"),
+        )
+    };
+    let (addrs, routes, rules) = show();
+    for (what, text, want) in [
+        ("address", &addrs, "198.51.100.2/32"),
+        ("route", &routes, "203.0.113.128/25 via 192.0.2.1"),
+        ("rule", &rules, "from 198.51.100.2 lookup 101"),
+    ] {
+        assert!(text.contains(want), "static {what} {want} missing:\n{text}");
+    }
+    // Every address, route and rule change from here on, in order.
+    let events = lab.dir().join("monitor.log");
+    let _monitor = netns_tests::Proc::spawn(&[
+        "ip",
+        "netns",
+        "exec",
+        &node.ns,
+        "sh",
+        "-c",
+        &format!(
+            "exec timeout 30 ip -o monitor address route rule > {}",
+            events.display()
+        ),
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let after = config(
+        "",
+        &statics(
+            &["198.51.100.1/32 dev eth0", "198.51.100.3/32 dev eth0"],
+            &[
+                "203.0.113.0/25 via 192.0.2.1 dev eth0",
+                "198.51.100.128/25 via 192.0.2.1 dev eth0",
+            ],
+            &["from 198.51.100.1 table 100", "from 198.51.100.3 table 102"],
+        ),
+        &[instance("VI_1", 51, 100, &[VIP])],
+    );
+    reload_to(&d, &after, 1);
+    let (addrs, routes, rules) = show();
+    for (what, text, want, gone) in [
+        ("address", &addrs, "198.51.100.3/32", "198.51.100.2/32"),
+        (
+            "route",
+            &routes,
+            "198.51.100.128/25 via 192.0.2.1",
+            "203.0.113.128/25",
+        ),
+        (
+            "rule",
+            &rules,
+            "from 198.51.100.3 lookup 102",
+            "from 198.51.100.2 ",
+        ),
+    ] {
+        assert!(
+            text.contains(want),
+            "static {what} {want} not added by the reload:\n{text}\n{}",
+            d.log()
+        );
+        assert!(
+            !text.contains(gone),
+            "static {what} {gone} not removed by the reload:\n{text}\n{}",
+            d.log()
+        );
+    }
+    for (what, text, kept) in [
+        ("address", &addrs, "198.51.100.1/32"),
+        ("route", &routes, "203.0.113.0/25 via 192.0.2.1"),
+        ("rule", &rules, "from 198.51.100.1 lookup 100"),
+    ] {
+        assert!(text.contains(kept), "static {what} {kept} lost:\n{text}");
+    }
+    assert!(node.has_addr(VIP), "the VIP went with the reload");
+    let log = std::fs::read_to_string(&events).expect("monitor log");
+    assert!(
+        log.lines()
+            .any(|l| !l.starts_with("Deleted") && l.contains("198.51.100.3/32")),
+        "the monitor saw no change (is it working?):\n{log}"
+    );
+    // The kept entries were not removed and added again.
+    for kept in [
+        "198.51.100.1/32",
+        "203.0.113.0/25",
+        "from 198.51.100.1 lookup 100",
+        VIP,
+    ] {
+        let flaps: Vec<&str> = log.lines().filter(|l| l.contains(kept)).collect();
+        assert!(flaps.is_empty(), "{kept} flapped on reload: {flaps:?}");
+    }
+}
+
+/// `nft list ruleset` in the node.
+fn ruleset(node: &Node) -> String {
+    node.exec_ok("nft list ruleset")
+}
+
+/// The elements line of set `vips` in table `ip keepalived` (empty when
+/// the set does not exist).
+fn vips_set(node: &Node) -> String {
+    String::from_utf8_lossy(&node.exec("nft list set ip keepalived vips").stdout).into_owned()
+}
+
+fn with_opts(inst: String, opts: &str) -> String {
+    inst.replacen(
+        "    advert_int 1\n",
+        &format!("    advert_int 1\n{opts}"),
+        1,
+    )
+}
+
+#[test]
+fn reload_rebuilds_the_firewall_and_keeps_the_drop_set() {
+    const B: &str = "192.0.2.101";
+    let imp = under_test();
+    let lab = Lab::new(1);
+    let node = lab.node(0);
+    let plain = instance("VI_1", 51, 100, &[VIP]);
+    let d = node.spawn_impl(imp, &config("", "", std::slice::from_ref(&plain)));
+    assert!(
+        wait_until(master_down(1.0, 100, 2) + 3 * SEC, || node.has_addr(VIP)),
+        "no MASTER:\n{}",
+        d.log()
+    );
+    assert!(
+        !vips_set(node).contains(VIP),
+        "{VIP} blocked without no_accept:\n{}",
+        ruleset(node)
+    );
+    // no_accept added: the first no_accept instance of the family, so the
+    // set and its rules are created, with the MASTER's VIP in it.
+    let no_accept = with_opts(plain.clone(), "    no_accept\n");
+    reload_to(&d, &config("", "", std::slice::from_ref(&no_accept)), 1);
+    assert!(
+        wait_until(2 * SEC, || vips_set(node).contains(VIP)),
+        "{VIP} not in the drop set after the reload:\n{}\n{}",
+        ruleset(node),
+        d.log()
+    );
+    assert!(ruleset(node).contains("daddr @vips drop"));
+    // A VMAC instance added: the tables change (vmac_map), the drop set
+    // keeps the MASTER's VIP.
+    let vmac = with_opts(instance("VI_2", 52, 100, &[B]), "    use_vmac\n");
+    reload_to(&d, &config("", "", &[no_accept.clone(), vmac]), 2);
+    assert!(
+        wait_until(2 * SEC, || ruleset(node).contains("vmac_map")),
+        "no vmac_map after adding a VMAC:\n{}\n{}",
+        ruleset(node),
+        d.log()
+    );
+    assert!(
+        vips_set(node).contains(VIP),
+        "{VIP} lost from the drop set when the tables were rebuilt:\n{}\n{}",
+        ruleset(node),
+        d.log()
+    );
+    assert!(node.has_addr(VIP), "the VIP went with the reload");
+    if imp == Impl::Rs {
+        // Back to accept and no VMAC: nothing left to drop, no tables
+        // (keepalived 2.2.7 leaves its tables and the element behind).
+        reload_to(&d, &config("", "", std::slice::from_ref(&plain)), 3);
+        assert!(
+            wait_until(2 * SEC, || !ruleset(node).contains("keepalived")),
+            "tables left after the last no_accept/VMAC instance went:\n{}\n{}",
+            ruleset(node),
+            d.log()
+        );
+        assert!(node.has_addr(VIP), "the VIP went with the reload");
+    }
+}
+
+/// The interface index of `name` in the node, if it exists.
+fn ifindex(node: &Node, name: &str) -> Option<String> {
+    let out = node.exec(&format!("cat /sys/class/net/{name}/ifindex"));
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn reload_deletes_the_vmac_of_a_removed_instance() {
+    let imp = under_test();
+    let lab = Lab::new(1);
+    let node = lab.node(0);
+    let vi2 = with_opts(
+        instance("VI_2", 52, 100, &["192.0.2.101"]),
+        "    use_vmac\n",
+    );
+    let vi3 = with_opts(
+        instance("VI_3", 53, 100, &["192.0.2.102"]),
+        "    use_vmac\n",
+    );
+    let d = node.spawn_impl(imp, &config("", "", &[vi2.clone(), vi3]));
+    assert!(
+        wait_until(master_down(1.0, 100, 2) + 3 * SEC, || {
+            node.has_addr("192.0.2.101") && node.has_addr("192.0.2.102")
+        }),
+        "no MASTERs:\n{}",
+        d.log()
+    );
+    let kept = ifindex(node, "vrrp.52").expect("vrrp.52 exists");
+    assert!(ifindex(node, "vrrp.53").is_some(), "no vrrp.53");
+    reload_to(&d, &config("", "", std::slice::from_ref(&vi2)), 1);
+    assert!(
+        wait_until(3 * SEC, || ifindex(node, "vrrp.53").is_none()),
+        "vrrp.53 left after its instance was removed:\n{}",
+        d.log()
+    );
+    assert_eq!(
+        ifindex(node, "vrrp.52"),
+        Some(kept),
+        "vrrp.52 (still used) was re-created or removed"
+    );
+    assert!(node.has_addr("192.0.2.101"), "VI_2 lost its VIP");
+}
+
+#[test]
+fn reload_writes_the_states_to_the_fifo() {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let imp = under_test();
+    let lab = Lab::new(1);
+    let node = lab.node(0);
+    let fifo = node.dir.join("notify.fifo");
+    let global = format!(
+        "    vrrp_notify_fifo {}\n    fifo_write_vrrp_states_on_reload\n",
+        fifo.display()
+    );
+    let group = "vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n";
+    let insts = [
+        instance("VI_1", 51, 100, &[VIP]),
+        instance("VI_2", 52, 110, &["192.0.2.101"]),
+        instance("VI_3", 53, 90, &["192.0.2.102"]),
+    ];
+    let conf = config(&global, group, &insts);
+    let d = node.spawn_impl(imp, &conf);
+    assert!(
+        wait_until(5 * SEC, || fifo.exists()),
+        "no FIFO:\n{}",
+        d.log()
+    );
+    // Read from the test: the FIFO is a file, not a namespace resource.
+    // Non-blocking, and kept open across keepalived's close and reopen of
+    // its end on reload (the pipe lives on while we hold it).
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("open FIFO");
+    let mut text = String::new();
+    let mut pump = |text: &mut String| {
+        let mut buf = [0u8; 4096];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => break,
+            }
+        }
+    };
+    assert!(
+        wait_until(master_down(1.0, 90, 2) + 3 * SEC, || {
+            pump(&mut text);
+            text.contains("GROUP \"G1\" MASTER 0") && text.contains("INSTANCE \"VI_3\" MASTER 90")
+        }),
+        "start lines missing: {text:?}\n{}",
+        d.log()
+    );
+    std::thread::sleep(SEC);
+    pump(&mut text);
+    let seen = text.len();
+    reload_to(&d, &conf, 1);
+    wait_until(2 * SEC, || {
+        pump(&mut text);
+        false
+    });
+    let new = text.get(seen..).unwrap_or_default().to_string();
+    assert!(
+        new.contains("GROUP \"G1\" MASTER 0\n"),
+        "no group state after the reload: {new:?}\n{}",
+        d.log()
+    );
+    if imp == Impl::Rs {
+        // keepalived 2.2.7 writes only the sync groups' states (observed);
+        // the reference (§6.2) says every state is re-emitted.
+        for line in [
+            "INSTANCE \"VI_1\" MASTER 100\n",
+            "INSTANCE \"VI_2\" MASTER 110\n",
+            "INSTANCE \"VI_3\" MASTER 90\n",
+        ] {
+            assert!(new.contains(line), "no {line:?} after the reload: {new:?}");
+        }
+        assert_eq!(new.lines().count(), 4, "lines after the reload: {new:?}");
+    }
+    // Not re-emitted without the option.
+    let plain = conf.replace("    fifo_write_vrrp_states_on_reload\n", "");
+    pump(&mut text);
+    let seen = text.len();
+    reload_to(&d, &plain, 2);
+    wait_until(2 * SEC, || {
+        pump(&mut text);
+        false
+    });
+    let new = text.get(seen..).unwrap_or_default();
+    assert!(new.is_empty(), "lines after a plain reload: {new:?}");
+}
