@@ -664,21 +664,31 @@ fn reload_writes_the_states_to_the_fifo() {
         d.log()
     );
     // Read from the test: the FIFO is a file, not a namespace resource.
-    // Non-blocking, and kept open across keepalived's close and reopen of
-    // its end on reload (the pipe lives on while we hold it).
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(&fifo)
-        .expect("open FIFO");
+    // Non-blocking; at end-of-file (keepalived closes its end on reload,
+    // and replaces the FIFO) it is opened again by path.
+    let open = || {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(&fifo)
+            .ok()
+    };
+    let mut f = open();
     let mut text = String::new();
     let mut pump = |text: &mut String| {
         let mut buf = [0u8; 4096];
-        loop {
-            match f.read(&mut buf) {
-                Ok(0) => break,
+        for _ in 0..100 {
+            let Some(file) = f.as_mut() else {
+                f = open();
+                return;
+            };
+            match file.read(&mut buf) {
+                Ok(0) => {
+                    f = open();
+                    return;
+                }
                 Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
-                Err(_) => break,
+                Err(_) => return,
             }
         }
     };
