@@ -6,7 +6,7 @@
 # Installs cargo-deb and cargo-generate-rpm (`cargo install --locked`) when
 # missing, builds the release binary, and fills packaging/staging/ with what
 # the package metadata in crates/daemon/Cargo.toml refers to: the man pages
-# (the committed roff of packaging/man/, compressed), the bash and zsh
+# (the committed roff of packaging/man/, compressed), the stripped binary, the bash and zsh
 # completions (printed by the binary) and the Debian changelog. The output
 # directory is $CARGO_TARGET_DIR/packages (default target/packages).
 set -euo pipefail
@@ -29,6 +29,10 @@ bin=$target_dir/release/keepalived-rs
 
 rm -rf "$stage"
 mkdir -p "$stage" "$out"
+# Stripped copy for both packages (the release profile keeps line tables
+# for backtraces during development; Debian policy wants installed binaries
+# stripped, and it is most of the package size).
+strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/keepalived-rs" "$bin"
 "$bin" --completions bash >"$stage/keepalived-rs.bash"
 "$bin" --completions zsh >"$stage/_keepalived-rs"
 # -n: no name or time stamp in the gzip header, so the packages are reproducible.

@@ -62,7 +62,7 @@ ip -n "$ns" link set eth1 up
 
 cat >"$work/whoami.sh" <<SCRIPT
 #!/bin/sh
-id -u >"$work/out/uid"
+id -u >"$work/out/uid.\$\$" && mv "$work/out/uid.\$\$" "$work/out/uid"
 SCRIPT
 cat >"$work/sleeper.sh" <<SCRIPT
 #!/bin/sh
@@ -79,7 +79,7 @@ global_defs {
 }
 vrrp_script whoami {
     script "$work/whoami.sh"
-    interval 1
+    interval 30
 }
 vrrp_script sleeper {
     script "$work/sleeper.sh"
