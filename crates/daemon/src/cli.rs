@@ -122,6 +122,11 @@ pub struct Args {
     /// overrides `metrics_listen` in global_defs).
     #[arg(long = "metrics-listen", value_name = "ADDR:PORT")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Print a shell completion script (bash or zsh) and exit. Hidden: the
+    /// packages install the output, users never need to type it, and a
+    /// long-only flag cannot collide with keepalived's short flags.
+    #[arg(long = "completions", value_name = "SHELL", hide = true)]
+    pub completions: Option<clap_complete::Shell>,
     /// Talk to a running daemon instead of running one.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -145,9 +150,32 @@ pub enum Command {
     },
 }
 
+/// Writes the completion script for `shell` (the hidden `--completions`
+/// flag; packaging/build.sh stores its output for the packages).
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    let mut cmd = <Args as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "keepalived-rs", out);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completions_cover_flags_and_subcommands() {
+        for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh] {
+            let mut out = Vec::new();
+            write_completions(shell, &mut out);
+            let text = String::from_utf8(out).expect("utf-8 script");
+            for word in ["--use-file", "--config-test", "status", "reload", "garp"] {
+                assert!(text.contains(word), "{shell} completion lacks {word}");
+            }
+        }
+        let a = Args::try_parse_from(["keepalived-rs", "--completions", "zsh"])
+            .expect("--completions parses");
+        assert_eq!(a.completions, Some(clap_complete::Shell::Zsh));
+        assert!(Args::try_parse_from(["keepalived-rs", "--completions", "tcsh"]).is_err());
+    }
 
     #[test]
     fn keepalived_flags_still_run_the_daemon() {

@@ -45,6 +45,10 @@ fn main() -> ExitCode {
         println!("keepalived-rs {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    if let Some(shell) = args.completions {
+        cli::write_completions(shell, &mut std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
     if let Some(name) = &args.signum {
         // keepalived's wording and exit codes (observed with 2.2.7).
         return match dump::signum(name) {
