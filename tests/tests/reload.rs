@@ -738,3 +738,54 @@ fn reload_writes_the_states_to_the_fifo() {
     let new = text.get(seen..).unwrap_or_default();
     assert!(new.is_empty(), "lines after a plain reload: {new:?}");
 }
+
+#[test]
+fn reload_reopens_the_notify_fifo_at_its_new_path() {
+    // keepalived-rs only: keepalived 2.2.7 writes only group lines on
+    // reload, and this checks an instance line at the new path.
+    let lab = Lab::new(1);
+    let node = lab.node(0);
+    let old = node.dir.join("old.fifo");
+    let new = node.dir.join("new.fifo");
+    let mut readers = Vec::new();
+    let mut outs = Vec::new();
+    for (fifo, out) in [(&old, "old.out"), (&new, "new.out")] {
+        let status = std::process::Command::new("mkfifo")
+            .arg(fifo)
+            .status()
+            .expect("run mkfifo");
+        assert!(status.success(), "mkfifo {}", fifo.display());
+        let out = node.dir.join(out);
+        let script = format!("exec cat 0<>'{}' >> '{}'", fifo.display(), out.display());
+        readers.push(netns_tests::Proc::spawn(&["sh", "-c", &script]));
+        outs.push(out);
+    }
+    let lines = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    let insts = [instance("VI_1", 51, 100, &[VIP])];
+    let conf = |fifo: &std::path::Path| {
+        config(
+            &format!(
+                "    notify_fifo {}\n    fifo_write_vrrp_states_on_reload\n",
+                fifo.display()
+            ),
+            "",
+            &insts,
+        )
+    };
+    let d = node.spawn_keepalived_rs(&conf(&old));
+    assert!(
+        wait_until(master_down(1.0, 100, 2) + 3 * SEC, || lines(&outs[0])
+            .contains("INSTANCE \"VI_1\" MASTER 100")),
+        "no MASTER line in the old FIFO:\n{}",
+        d.log()
+    );
+    reload_to(&d, &conf(&new), 1);
+    assert!(
+        wait_until(3 * SEC, || lines(&outs[1])
+            .contains("INSTANCE \"VI_1\" MASTER 100")),
+        "the state line did not reach the new FIFO: {:?}\n{}",
+        lines(&outs[1]),
+        d.log()
+    );
+    drop(readers);
+}

@@ -1397,6 +1397,12 @@ impl Engine {
         }
     }
 
+    /// Closes the notify FIFOs and uses `fifos` from now on (reload).
+    pub fn replace_fifos(&mut self, fifos: Vec<FifoWriter>) {
+        self.close_fifos();
+        self.fifos = fifos;
+    }
+
     /// Adds a notify FIFO (`notify_fifo`, `vrrp_notify_fifo`).
     pub fn add_fifo(&mut self, fifo: FifoWriter) {
         self.fifos.push(fifo);

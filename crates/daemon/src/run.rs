@@ -299,14 +299,7 @@ async fn run_async(
         ),
     ] {
         let Some(fifo) = fifo else { continue };
-        let mut w = crate::notify::FifoWriter::new(
-            fifo.path.clone(),
-            crate::notify::FifoOpenMode::ReadWrite,
-        );
-        if let Err(e) = w.open() {
-            warn!(fifo = %fifo.path.display(), error = %e, "cannot open notify FIFO; will retry");
-        }
-        engine.borrow_mut().add_fifo(w);
+        engine.borrow_mut().add_fifo(open_fifo(fifo));
         if let Some(script) = script {
             let argv = crate::notify::fifo_script_argv(script, &fifo.path);
             match crate::notify::spawn_script(
@@ -1954,12 +1947,33 @@ async fn reload_with(cx: &mut ReloadCx<'_>, new: Config) -> anyhow::Result<()> {
             name: v.name,
         });
     }
+    // keepalived closes and reopens the notify FIFOs on reload (their paths
+    // may have changed).
+    {
+        let fifos = [&new.global.notify_fifo, &new.global.vrrp_notify_fifo]
+            .into_iter()
+            .flatten()
+            .map(open_fifo)
+            .collect();
+        cx.engine.borrow_mut().replace_fifos(fifos);
+    }
     if new.global.fifo_write_vrrp_states_on_reload {
         let lines = cx.engine.borrow_mut().write_states_to_fifos();
         debug!(lines = lines.len(), "states written to the notify FIFOs");
     }
     *cx.config = new;
     Ok(())
+}
+
+/// A notify FIFO writer, opened now (created if missing); a failure to open
+/// is logged and retried on the next line.
+fn open_fifo(fifo: &keepalived_config::NotifyFifo) -> crate::notify::FifoWriter {
+    let mut w =
+        crate::notify::FifoWriter::new(fifo.path.clone(), crate::notify::FifoOpenMode::ReadWrite);
+    if let Err(e) = w.open() {
+        warn!(fifo = %fifo.path.display(), error = %e, "cannot open notify FIFO; will retry");
+    }
+    w
 }
 
 /// What static_ipaddress, static_routes and static_rules ask for, converted
