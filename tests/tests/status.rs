@@ -447,3 +447,35 @@ fn adverts_keep_their_interval_under_slow_management_clients() {
         );
     }
 }
+
+#[test]
+fn stats_clear_signal_zeroes_the_counters() {
+    let lab = Lab::new(1);
+    let node = lab.node(0);
+    let d = node.spawn_keepalived_rs(&VrrpConf::prio(150).render());
+    wait_sole_holder(&lab, 1, 0, VIP, settle(), "single node");
+    let sent = |v: &serde_json::Value| v["instances"][0]["counters"]["adverts_sent"].as_u64();
+    assert!(
+        wait_until(Duration::from_secs(5), || sent(&status_json(node, None))
+            .is_some_and(|n| n >= 3)),
+        "adverts_sent never reached 3"
+    );
+    // keepalived's STATS_CLEAR signal (`keepalived-rs --signum=STATS_CLEAR`).
+    let out = client(node, "--signum=STATS_CLEAR");
+    let signum: i32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("--signum=STATS_CLEAR prints a number");
+    // A real-time signal (not in nix's enum): sent with kill(1).
+    let status = std::process::Command::new("kill")
+        .args([format!("-{signum}"), d.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signum} failed");
+    assert!(
+        wait_until(Duration::from_secs(2), || sent(&status_json(node, None))
+            .is_some_and(|n| n <= 1)),
+        "counters not cleared: {:?}",
+        sent(&status_json(node, None))
+    );
+}

@@ -1397,6 +1397,19 @@ impl Engine {
         }
     }
 
+    /// Zeroes every counter (instances, receive path, scripts): keepalived's
+    /// STATS_CLEAR, after the stats file was written.
+    pub fn clear_stats(&mut self) {
+        for inst in &mut self.instances {
+            inst.vrrp.clear_stats();
+        }
+        self.stats = DispatchStats::default();
+        for s in &mut self.script_runs {
+            s.runs = 0;
+            s.failures = 0;
+        }
+    }
+
     /// Closes the notify FIFOs and uses `fifos` from now on (reload).
     pub fn replace_fifos(&mut self, fifos: Vec<FifoWriter>) {
         self.close_fifos();

@@ -411,6 +411,9 @@ async fn run_async(
     // Dump files (crate::dump): paths and config facts fixed at start, as
     // keepalived fixes its tmp dir; the reload path refreshes `dump_facts`.
     let mut json_sig = signal(SignalKind::from_raw(crate::dump::json_signal()))?;
+    let mut stats_clear_sig = signal(SignalKind::from_raw(
+        crate::dump::signum("STATS_CLEAR").unwrap_or(libc::SIGRTMAX() - 1),
+    ))?;
     let dump_paths =
         crate::dump::DumpPaths::new(&config, opts.namespace.as_deref(), &crate::dump::tmp_dir());
     let dump_facts = RefCell::new(crate::dump::ConfigFacts::new(&config));
@@ -460,6 +463,11 @@ async fn run_async(
             _ = usr1.recv() => dump(crate::dump::DumpKind::Data),
             _ = usr2.recv() => dump(crate::dump::DumpKind::Stats),
             _ = json_sig.recv() => dump(crate::dump::DumpKind::Json),
+            // keepalived's STATS_CLEAR: the stats file, then zeroed counters.
+            _ = stats_clear_sig.recv() => {
+                dump(crate::dump::DumpKind::Stats);
+                engine.borrow_mut().clear_stats();
+            }
         }
     };
     info!("{why} received: stopping");

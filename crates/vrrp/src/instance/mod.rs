@@ -349,6 +349,11 @@ impl Instance {
         }
     }
 
+    /// Zeroes the counters (keepalived's STATS_CLEAR); state is untouched.
+    pub fn clear_stats(&mut self) {
+        self.stats = Stats::default();
+    }
+
     /// Sets the address our adverts come from (and that breaks priority
     /// ties), for an interface whose address was not known at start.
     pub fn set_local_addr(&mut self, addr: IpAddr) {
