@@ -332,14 +332,21 @@ async fn run_async(
     for (idx, sock) in sockets {
         iface_readers.borrow_mut().push((
             idx,
-            tokio::task::spawn_local(reader(engine.clone(), wake.clone(), idx, sock, clock)),
+            tokio::task::spawn_local(reader(
+                engine.clone(),
+                wake.clone(),
+                idx,
+                sock,
+                clock,
+                false,
+            )),
         ));
     }
     let iface_readers6: IfaceReaders = Rc::new(RefCell::new(Vec::new()));
     for (idx, sock) in sockets6 {
         iface_readers6.borrow_mut().push((
             idx,
-            tokio::task::spawn_local(reader6(engine.clone(), wake.clone(), idx, sock, clock)),
+            tokio::task::spawn_local(reader(engine.clone(), wake.clone(), idx, sock, clock, true)),
         ));
     }
     readers.push(tokio::task::spawn_local(link_events(
@@ -783,74 +790,47 @@ fn drive<R>(engine: &RefCell<Engine>, wake: &Notify, f: impl FnOnce(&mut Engine)
     r
 }
 
-/// Receives every datagram on one interface's VRRP socket and hands it to the
-/// engine. The buffer is reused: no allocation per packet.
+/// Receives every datagram on one interface's VRRP socket (IPv4, or IPv6
+/// with `v6`: messages without their IPv6 header, source, destination and
+/// hop limit from ancillary data) and hands it to the engine. The buffer is
+/// reused: no allocation per packet.
 async fn reader(
     engine: Rc<RefCell<Engine>>,
     wake: Rc<Notify>,
     idx: usize,
     sock: Rc<AsyncFd<VrrpSocket>>,
     clock: Clock,
+    v6: bool,
 ) {
-    // Largest IPv4 VRRP datagram: 60 (IP) + 8 + 255*4 + 8 = 1096 bytes.
-    let mut buf = vec![0u8; 2048];
+    // Largest IPv4 VRRP datagram: 60 (IP) + 8 + 255*4 + 8 = 1096 bytes;
+    // largest IPv6 VRRP message: 8 + 255 * 16 = 4088 bytes.
+    let mut buf = vec![0u8; if v6 { 4096 } else { 2048 }];
     loop {
         let mut guard = match sock.readable().await {
             Ok(g) => g,
             Err(e) => {
-                error!(error = %e, "VRRP socket failed; receiving stopped on this interface");
+                error!(error = %e, v6, "VRRP socket failed; receiving stopped on this interface");
                 return;
             }
         };
         loop {
-            match sock.get_ref().recv(&mut buf) {
-                Ok(len) => {
-                    let n = len.min(buf.len());
-                    drive(&engine, &wake, |eng| {
-                        eng.on_packet(idx, &buf[..n], len, clock.now())
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    guard.clear_ready();
-                    break;
-                }
-                Err(e) => {
-                    debug!(error = %e, "receive error");
-                    guard.clear_ready();
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// The IPv6 twin of [`reader`]: messages come without their IPv6 header,
-/// with source, destination and hop limit from ancillary data.
-async fn reader6(
-    engine: Rc<RefCell<Engine>>,
-    wake: Rc<Notify>,
-    idx: usize,
-    sock: Rc<AsyncFd<VrrpSocket>>,
-    clock: Clock,
-) {
-    // Largest IPv6 VRRP message: 8 + 255 * 16 = 4088 bytes.
-    let mut buf = vec![0u8; 4096];
-    loop {
-        let mut guard = match sock.readable().await {
-            Ok(g) => g,
-            Err(e) => {
-                error!(error = %e, "IPv6 VRRP socket failed; receiving stopped on this interface");
-                return;
-            }
-        };
-        loop {
-            match sock.get_ref().recv6(&mut buf) {
-                Ok(meta) => {
+            let received = if v6 {
+                sock.get_ref().recv6(&mut buf).map(|meta| {
                     let n = meta.len.min(buf.len());
                     drive(&engine, &wake, |eng| {
                         eng.on_packet6(idx, &buf[..n], &meta, clock.now())
                     });
-                }
+                })
+            } else {
+                sock.get_ref().recv(&mut buf).map(|len| {
+                    let n = len.min(buf.len());
+                    drive(&engine, &wake, |eng| {
+                        eng.on_packet(idx, &buf[..n], len, clock.now())
+                    });
+                })
+            };
+            match received {
+                Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     guard.clear_ready();
                     break;
@@ -1141,6 +1121,7 @@ fn on_link(
                 idx,
                 sock.clone(),
                 clock,
+                false,
             ));
             let mut rs = readers.borrow_mut();
             for (i, old) in rs.iter() {
@@ -1152,12 +1133,13 @@ fn on_link(
             rs.push((idx, task));
         }
         if let Some(sock) = &vrrp6 {
-            let task = tokio::task::spawn_local(reader6(
+            let task = tokio::task::spawn_local(reader(
                 engine.clone(),
                 wake.clone(),
                 idx,
                 sock.clone(),
                 clock,
+                true,
             ));
             let mut rs = readers6.borrow_mut();
             for (i, old) in rs.iter() {
@@ -2168,18 +2150,20 @@ fn spawn_missing_readers(cx: &ReloadCx<'_>) {
                     idx,
                     sock,
                     cx.clock,
+                    false,
                 ));
                 readers.borrow_mut().push((idx, task));
             }
         }
         if let Some(sock) = v6 {
             if !readers6.borrow().iter().any(|(i, _)| *i == idx) {
-                let task = tokio::task::spawn_local(reader6(
+                let task = tokio::task::spawn_local(reader(
                     cx.engine.clone(),
                     cx.wake.clone(),
                     idx,
                     sock,
                     cx.clock,
+                    true,
                 ));
                 readers6.borrow_mut().push((idx, task));
             }
