@@ -1136,11 +1136,36 @@ impl Engine {
         if !self.check_checksum(idx, &rx_sum, src, now) {
             return;
         }
-        let multicast = meta.dst.is_multicast();
+        self.deliver(
+            idx,
+            src,
+            meta.dst.is_multicast(),
+            meta.ttl,
+            advert,
+            buf,
+            now,
+        );
+    }
+
+    /// The last checks before instance `idx` sees an advert: keepalived's
+    /// unicast rules (cast type, `check_unicast_src`, TTL range; the IPv6
+    /// hop limit counts as the TTL) and, for `auth_type AH`, the AH header
+    /// against the whole datagram `buf`.
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &mut self,
+        idx: usize,
+        src: IpAddr,
+        multicast: bool,
+        ttl: u8,
+        advert: vrrp::AdvertView<'_>,
+        buf: &[u8],
+        now: Timestamp,
+    ) {
         let refusal = self
             .instances
             .get(idx)
-            .and_then(|inst| inst.unicast.check(src, multicast, meta.ttl).err());
+            .and_then(|inst| inst.unicast.check(src, multicast, ttl).err());
         if let Some(r) = refusal {
             self.refuse(idx, r, src, now);
             return;
@@ -1148,13 +1173,13 @@ impl Engine {
         if let (AuthData::Ah(_), Some(inst)) = (advert.auth, self.instances.get_mut(idx)) {
             if let Err(e) = ah_check(inst, buf, advert.priority) {
                 self.stats.ah_rejected += 1;
-                debug!(instance = %inst.vrrp.config().name, src = %meta.src, error = %e, "dropping AH advert");
+                debug!(instance = %inst.vrrp.config().name, %src, error = %e, "dropping AH advert");
                 return;
             }
         }
         let input = Input::Advert {
-            src: meta.src.into(),
-            ttl: meta.ttl,
+            src,
+            ttl,
             multicast,
             advert,
         };
@@ -1244,30 +1269,15 @@ impl Engine {
         }
         let src = IpAddr::V6(meta.src);
         let idx = pick_instance(&self.instances, first, &ifc.shared_vrids6, advert.vrid, src);
-        // The unicast checks as for IPv4, with the hop limit as the TTL.
-        let multicast = meta.dst.is_multicast();
-        let refusal = self
-            .instances
-            .get(idx)
-            .and_then(|inst| inst.unicast.check(src, multicast, meta.hop_limit).err());
-        if let Some(r) = refusal {
-            self.refuse(idx, r, src, now);
-            return;
-        }
-        if let (AuthData::Ah(_), Some(inst)) = (advert.auth, self.instances.get_mut(idx)) {
-            if let Err(e) = ah_check(inst, buf, advert.priority) {
-                self.stats.ah_rejected += 1;
-                debug!(instance = %inst.vrrp.config().name, src = %meta.src, error = %e, "dropping AH advert");
-                return;
-            }
-        }
-        let input = Input::Advert {
+        self.deliver(
+            idx,
             src,
-            ttl: meta.hop_limit,
-            multicast,
+            meta.dst.is_multicast(),
+            meta.hop_limit,
             advert,
-        };
-        self.feed(idx, now, input);
+            buf,
+            now,
+        );
     }
 
     /// Interface `idx` was re-created (new kernel index, maybe a new MAC):
