@@ -330,24 +330,11 @@ async fn run_async(
     let mut readers = Vec::new();
     let iface_readers: IfaceReaders = Rc::new(RefCell::new(Vec::new()));
     for (idx, sock) in sockets {
-        iface_readers.borrow_mut().push((
-            idx,
-            tokio::task::spawn_local(reader(
-                engine.clone(),
-                wake.clone(),
-                idx,
-                sock,
-                clock,
-                false,
-            )),
-        ));
+        start_reader(&iface_readers, &engine, &wake, clock, idx, sock, false);
     }
     let iface_readers6: IfaceReaders = Rc::new(RefCell::new(Vec::new()));
     for (idx, sock) in sockets6 {
-        iface_readers6.borrow_mut().push((
-            idx,
-            tokio::task::spawn_local(reader(engine.clone(), wake.clone(), idx, sock, clock, true)),
-        ));
+        start_reader(&iface_readers6, &engine, &wake, clock, idx, sock, true);
     }
     readers.push(tokio::task::spawn_local(link_events(
         engine.clone(),
@@ -945,6 +932,28 @@ async fn finish_stop_scripts(mut scripts: Vec<crate::engine::Running>) {
 /// `Engine::ifaces`.
 type IfaceReaders = Rc<RefCell<Vec<(usize, tokio::task::JoinHandle<()>)>>>;
 
+/// Starts the reader task of interface `idx`'s socket and records it in
+/// `readers`, aborting the one it replaces (a re-created interface).
+fn start_reader(
+    readers: &IfaceReaders,
+    engine: &Rc<RefCell<Engine>>,
+    wake: &Rc<Notify>,
+    clock: Clock,
+    idx: usize,
+    sock: Rc<AsyncFd<VrrpSocket>>,
+    v6: bool,
+) {
+    let task = tokio::task::spawn_local(reader(engine.clone(), wake.clone(), idx, sock, clock, v6));
+    let mut rs = readers.borrow_mut();
+    for (i, old) in rs.iter() {
+        if *i == idx {
+            old.abort();
+        }
+    }
+    rs.retain(|(i, _)| *i != idx);
+    rs.push((idx, task));
+}
+
 /// Follows interface changes: tracked interfaces going up, down, away and
 /// back (an instance waits in FAULT and recovers without a restart), and
 /// interfaces re-created under the same name (new index: new sockets).
@@ -1115,40 +1124,10 @@ fn on_link(
             }
         };
         if let Some(sock) = &vrrp {
-            let task = tokio::task::spawn_local(reader(
-                engine.clone(),
-                wake.clone(),
-                idx,
-                sock.clone(),
-                clock,
-                false,
-            ));
-            let mut rs = readers.borrow_mut();
-            for (i, old) in rs.iter() {
-                if *i == idx {
-                    old.abort();
-                }
-            }
-            rs.retain(|(i, _)| *i != idx);
-            rs.push((idx, task));
+            start_reader(readers, engine, wake, clock, idx, sock.clone(), false);
         }
         if let Some(sock) = &vrrp6 {
-            let task = tokio::task::spawn_local(reader(
-                engine.clone(),
-                wake.clone(),
-                idx,
-                sock.clone(),
-                clock,
-                true,
-            ));
-            let mut rs = readers6.borrow_mut();
-            for (i, old) in rs.iter() {
-                if *i == idx {
-                    old.abort();
-                }
-            }
-            rs.retain(|(i, _)| *i != idx);
-            rs.push((idx, task));
+            start_reader(readers6, engine, wake, clock, idx, sock.clone(), true);
         }
         engine
             .borrow_mut()
@@ -2142,30 +2121,10 @@ fn spawn_missing_readers(cx: &ReloadCx<'_>) {
         .collect();
     let (readers, readers6) = cx.readers;
     for (idx, v4, v6) in socks {
-        if let Some(sock) = v4 {
+        for (sock, readers, is_v6) in [(v4, readers, false), (v6, readers6, true)] {
+            let Some(sock) = sock else { continue };
             if !readers.borrow().iter().any(|(i, _)| *i == idx) {
-                let task = tokio::task::spawn_local(reader(
-                    cx.engine.clone(),
-                    cx.wake.clone(),
-                    idx,
-                    sock,
-                    cx.clock,
-                    false,
-                ));
-                readers.borrow_mut().push((idx, task));
-            }
-        }
-        if let Some(sock) = v6 {
-            if !readers6.borrow().iter().any(|(i, _)| *i == idx) {
-                let task = tokio::task::spawn_local(reader(
-                    cx.engine.clone(),
-                    cx.wake.clone(),
-                    idx,
-                    sock,
-                    cx.clock,
-                    true,
-                ));
-                readers6.borrow_mut().push((idx, task));
+                start_reader(readers, cx.engine, cx.wake, cx.clock, idx, sock, is_v6);
             }
         }
     }
